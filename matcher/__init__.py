@@ -1,0 +1,44 @@
+"""The optimisation core: a pure function from households, units and a policy to a round.
+
+No database, no HTTP, no geocoding, no clock: everything arrives resolved, as the frozen
+dataclasses of `matcher.types`, so the core can be tested and benchmarked alone.
+"""
+
+from matcher.solve import SolverError, solve
+from matcher.types import (
+    CareSite,
+    Household,
+    IncomeQuota,
+    Instance,
+    Match,
+    Needs,
+    PinOutcome,
+    Point,
+    Policy,
+    RoundResult,
+    RoundStats,
+    Status,
+    Unit,
+    Unmatched,
+    Weights,
+)
+
+__all__ = [
+    "CareSite",
+    "Household",
+    "IncomeQuota",
+    "Instance",
+    "Match",
+    "Needs",
+    "PinOutcome",
+    "Point",
+    "Policy",
+    "RoundResult",
+    "RoundStats",
+    "SolverError",
+    "Status",
+    "Unit",
+    "Unmatched",
+    "Weights",
+    "solve",
+]

@@ -1,0 +1,278 @@
+"""Candidate generation: every feasible (household, unit) pair with its integer score.
+
+Scanning all H x U pairs in Python is far too slow at scale, so the units are laid out as numpy
+columns sorted by rooms: the room rules (at least the need, at most size + 1) make each
+household's compatible units one contiguous slice, and every other rule is a vectorised mask
+over that slice. `pair_checks` is also what the explanations use, over all units, so the
+reasons given for an unmatched household come from the very masks that excluded its units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matcher.geo import haversine_km_many
+from matcher.rules import (
+    EPSILON,
+    SINGLE_STUDIO_MIN_M2,
+    Rule,
+    needed_rooms,
+    normalise_commune,
+    required_surface_m2,
+)
+from matcher.score import priority_points
+from matcher.types import Household, Instance, Policy
+
+BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitTable:
+    """Unit attributes as columns, rows sorted by rooms; `unit_index` maps a row back."""
+
+    unit_index: IntArray
+    rooms: IntArray
+    surface: FloatArray
+    lat: FloatArray
+    lon: FloatArray
+    step_free: BoolArray
+    wheelchair: BoolArray
+    cost: FloatArray
+    commune_code: IntArray
+    lease_code: IntArray
+    available: BoolArray
+    row_of_unit: IntArray
+    commune_codes: dict[str, int]
+    lease_codes: dict[str, int]
+
+    @classmethod
+    def build(cls, instance: Instance, policy: Policy) -> UnitTable:
+        units = instance.units
+        order = np.array(
+            sorted(range(len(units)), key=lambda i: (units[i].rooms, i)), dtype=np.int64
+        )
+        ordered = [units[i] for i in order]
+        commune_codes: dict[str, int] = {}
+        lease_codes: dict[str, int] = {}
+        last_day = policy.round_date + timedelta(days=policy.horizon_days)
+        row_of_unit = np.empty(len(units), dtype=np.int64)
+        row_of_unit[order] = np.arange(len(units))
+        return cls(
+            unit_index=order,
+            rooms=np.array([u.rooms for u in ordered], dtype=np.int64),
+            surface=np.array([u.surface_m2 for u in ordered], dtype=np.float64),
+            lat=np.array([u.lat for u in ordered], dtype=np.float64),
+            lon=np.array([u.lon for u in ordered], dtype=np.float64),
+            step_free=np.array([u.floor <= 0 or u.elevator for u in ordered], dtype=np.bool_),
+            wheelchair=np.array([u.wheelchair_accessible for u in ordered], dtype=np.bool_),
+            cost=np.array([u.monthly_cost_eur for u in ordered], dtype=np.float64),
+            commune_code=np.array(
+                [
+                    commune_codes.setdefault(normalise_commune(u.commune), len(commune_codes))
+                    for u in ordered
+                ],
+                dtype=np.int64,
+            ),
+            lease_code=np.array(
+                [lease_codes.setdefault(u.lease_kind, len(lease_codes)) for u in ordered],
+                dtype=np.int64,
+            ),
+            available=np.array([u.available_from <= last_day for u in ordered], dtype=np.bool_),
+            row_of_unit=row_of_unit,
+            commune_codes=commune_codes,
+            lease_codes=lease_codes,
+        )
+
+    def rows_for_rooms(self, low: int, high: int) -> slice:
+        """Rows whose unit has between low and high rooms (inclusive)."""
+        start = int(np.searchsorted(self.rooms, low, side="left"))
+        stop = int(np.searchsorted(self.rooms, high, side="right"))
+        return slice(start, stop)
+
+
+@dataclass(frozen=True, slots=True)
+class PairChecks:
+    """For one household over a slice of unit rows: which rules pass, and the distances."""
+
+    passes: dict[Rule, BoolArray]
+    needed: dict[Rule, FloatArray]  # the policy value each row would need, where relaxable
+    workplace_km: list[FloatArray]
+    care_km: FloatArray | None
+
+    def feasible(self) -> BoolArray:
+        masks = iter(self.passes.values())
+        result = next(masks).copy()
+        for mask in masks:
+            result &= mask
+        return result
+
+
+def _codes(names: frozenset[str], codes: dict[str, int]) -> IntArray:
+    found = [codes[n] for name in names if (n := normalise_commune(name)) in codes]
+    return np.array(found, dtype=np.int64)
+
+
+def pair_checks(
+    household: Household,
+    table: UnitTable,
+    rows: slice,
+    policy: Policy,
+    barred_units: set[int],
+) -> PairChecks:
+    rooms = table.rooms[rows]
+    surface = table.surface[rows]
+    size = household.size
+    needed_room_count = needed_rooms(household)
+    studio_ok = (
+        (rooms == 1) & (surface + EPSILON >= SINGLE_STUDIO_MIN_M2)
+        if size == 1
+        else np.zeros(rooms.shape, dtype=np.bool_)
+    )
+    passes: dict[Rule, BoolArray] = {}
+    needed: dict[Rule, FloatArray] = {}
+
+    passes[Rule.SURFACE] = surface + EPSILON >= required_surface_m2(size)
+    passes[Rule.MIN_ROOMS] = (rooms >= needed_room_count - policy.room_shortfall_allowed) | studio_ok
+    needed[Rule.MIN_ROOMS] = (needed_room_count - rooms).astype(np.float64)
+    passes[Rule.MAX_ROOMS] = rooms <= size + 1
+    all_pass = np.ones(rooms.shape, dtype=np.bool_)
+    passes[Rule.WHEELCHAIR] = table.wheelchair[rows] if household.needs.wheelchair else all_pass
+    passes[Rule.STEP_FREE] = table.step_free[rows] if household.needs.step_free else all_pass
+
+    lats, lons = table.lat[rows], table.lon[rows]
+    site = household.needs.care_site
+    care_km = None
+    if site is None:
+        passes[Rule.CARE_DISTANCE] = all_pass
+    else:
+        care_km = haversine_km_many(site.lat, site.lon, lats, lons)
+        passes[Rule.CARE_DISTANCE] = care_km <= site.max_km + EPSILON
+        needed[Rule.CARE_DISTANCE] = care_km
+
+    workplace_km = [haversine_km_many(w.lat, w.lon, lats, lons) for w in household.workplaces]
+    if workplace_km:
+        farthest = np.maximum.reduce(workplace_km)
+        passes[Rule.COMMUTE] = farthest <= policy.max_commute_km + EPSILON
+        needed[Rule.COMMUTE] = farthest
+    else:
+        passes[Rule.COMMUTE] = all_pass
+
+    net_cost = table.cost[rows] - household.housing_benefit_eur
+    passes[Rule.AFFORDABILITY] = (
+        net_cost <= policy.max_effort_rate * household.monthly_resources_eur + EPSILON
+    )
+    if household.monthly_resources_eur > 0:
+        needed[Rule.AFFORDABILITY] = net_cost / household.monthly_resources_eur
+
+    communes = table.commune_code[rows]
+    excluded = _codes(household.excluded_communes, table.commune_codes)
+    passes[Rule.EXCLUDED_COMMUNE] = (
+        ~np.isin(communes, excluded) if excluded.size else all_pass
+    )
+    if barred_units:
+        barred = np.fromiter(barred_units, dtype=np.int64)
+        passes[Rule.EXCLUDED_PAIR] = ~np.isin(table.unit_index[rows], barred)
+    else:
+        passes[Rule.EXCLUDED_PAIR] = all_pass
+    if household.accepted_lease_kinds:
+        accepted = np.array(
+            [table.lease_codes[k] for k in household.accepted_lease_kinds if k in table.lease_codes],
+            dtype=np.int64,
+        )
+        passes[Rule.LEASE_KIND] = np.isin(table.lease_code[rows], accepted)
+    else:
+        passes[Rule.LEASE_KIND] = all_pass
+    passes[Rule.AVAILABILITY] = table.available[rows]
+    return PairChecks(passes=passes, needed=needed, workplace_km=workplace_km, care_km=care_km)
+
+
+def pair_scores(
+    household: Household,
+    table: UnitTable,
+    rows: slice,
+    checks: PairChecks,
+    keep: BoolArray,
+    policy: Policy,
+) -> IntArray:
+    """Scores of the kept rows: score.score_breakdown, vectorised (same formulas, same rounding)."""
+    weights = policy.weights
+    total = np.full(int(keep.sum()), sum(priority_points(household, policy).values()), np.float64)
+    if checks.workplace_km:
+        commute = np.zeros_like(total)
+        for km in checks.workplace_km:
+            commute += weights.commute * np.maximum(0.0, 1 - km[keep] / policy.max_commute_km)
+        total += np.rint(commute)
+    rooms = table.rooms[rows][keep]
+    mismatch = np.abs(rooms - needed_rooms(household))
+    if household.size == 1:
+        studio = (rooms == 1) & (table.surface[rows][keep] >= SINGLE_STUDIO_MIN_M2)
+        mismatch = np.where(studio, 0, mismatch)
+    total += np.rint(np.maximum(0.0, weights.size_fit - weights.extra_room_penalty * mismatch))
+    budget = policy.max_effort_rate * household.monthly_resources_eur
+    if budget > 0:
+        margin = budget - (table.cost[rows][keep] - household.housing_benefit_eur)
+        total += np.rint(weights.affordability * np.clip(margin / budget, 0.0, 1.0))
+    preferred = _codes(household.preferred_communes, table.commune_codes)
+    if preferred.size:
+        hit = np.isin(table.commune_code[rows][keep], preferred)
+        total += np.where(hit, round(weights.preferred_commune), 0)
+    site = household.needs.care_site
+    if site is not None and checks.care_km is not None:
+        total += np.rint(
+            weights.care_proximity * np.maximum(0.0, 1 - checks.care_km[keep] / site.max_km)
+        )
+    return total.astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSet:
+    """All feasible pairs, as parallel arrays (indices into the instance's tuples)."""
+
+    household: IntArray
+    unit: IntArray
+    score: IntArray
+
+    def __len__(self) -> int:
+        return int(self.household.size)
+
+
+def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, set[int]]:
+    """Excluded and forbidden pairs, as unit indices per household index."""
+    household_index = {h.id: i for i, h in enumerate(instance.households)}
+    unit_index = {u.id: i for i, u in enumerate(instance.units)}
+    barred: dict[int, set[int]] = {}
+    for household_id, unit_id in policy.excluded_pairs | policy.forbidden_pairs:
+        if household_id in household_index and unit_id in unit_index:
+            barred.setdefault(household_index[household_id], set()).add(unit_index[unit_id])
+    return barred
+
+
+def generate_candidates(instance: Instance, policy: Policy, table: UnitTable) -> CandidateSet:
+    barred = barred_units_by_household(instance, policy)
+    households: list[IntArray] = []
+    units: list[IntArray] = []
+    scores: list[IntArray] = []
+    for h_index, household in enumerate(instance.households):
+        low = needed_rooms(household) - policy.room_shortfall_allowed
+        if household.size == 1:
+            low = 1  # the studio exception; the mask checks its surface
+        rows = table.rows_for_rooms(max(1, low), household.size + 1)
+        if rows.start >= rows.stop:
+            continue
+        checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
+        keep = checks.feasible()
+        if not keep.any():
+            continue
+        units.append(table.unit_index[rows][keep])
+        households.append(np.full(int(keep.sum()), h_index, dtype=np.int64))
+        scores.append(pair_scores(household, table, rows, checks, keep, policy))
+    if not households:
+        empty = np.empty(0, dtype=np.int64)
+        return CandidateSet(empty, empty.copy(), empty.copy())
+    return CandidateSet(np.concatenate(households), np.concatenate(units), np.concatenate(scores))

@@ -1,0 +1,209 @@
+"""Why a household was not matched, and how fair the round is (justified envy).
+
+A coordinator must be able to read and defend a round. An unmatched household gets either
+- "no feasible unit", with the number of units each rule rules out and the smallest single
+  policy relaxation that would give it one ("2 units fit if max commute were 55 km"), or
+- "its n feasible units went to other households", naming them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matcher.candidates import CandidateSet, UnitTable, barred_units_by_household, pair_checks
+from matcher.rules import Rule
+from matcher.score import priority_points
+from matcher.types import Instance, Policy, Unmatched
+
+RULE_PHRASES: dict[Rule, str] = {
+    Rule.SURFACE: "under the surface norm",
+    Rule.MIN_ROOMS: "too few rooms",
+    Rule.MAX_ROOMS: "too many rooms (under-occupation)",
+    Rule.WHEELCHAIR: "not wheelchair accessible",
+    Rule.STEP_FREE: "upper floor without elevator",
+    Rule.CARE_DISTANCE: "too far from the care site",
+    Rule.COMMUTE: "too far from a workplace",
+    Rule.AFFORDABILITY: "too expensive for the resources",
+    Rule.EXCLUDED_COMMUNE: "in an excluded commune",
+    Rule.EXCLUDED_PAIR: "refused earlier or forbidden",
+    Rule.LEASE_KIND: "lease kind not accepted",
+    Rule.AVAILABILITY: "not available within the horizon",
+}
+
+MAX_NAMED_UNITS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxation:
+    """Setting `parameter` to `value` would make `units` units feasible for the household."""
+
+    parameter: str
+    value: float
+    units: int
+    relative_change: float  # how far from the current value, for choosing the smallest
+    phrase: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"parameter": self.parameter, "value": self.value, "units": self.units}
+
+
+def _relaxations(
+    household_care_km: float | None, policy: Policy, only_failure: dict[Rule, np.ndarray[Any, Any]],
+    needed: dict[Rule, np.ndarray[Any, Any]],
+) -> list[Relaxation]:
+    """For each relaxable rule: units that fail that rule alone, and the least relaxation."""
+    found: list[Relaxation] = []
+    for rule, failing_alone in only_failure.items():
+        if rule not in needed or not failing_alone.any():
+            continue
+        values = needed[rule][failing_alone]
+        if rule is Rule.COMMUTE:
+            value = float(math.ceil(values.min()))
+            current = policy.max_commute_km
+            phrase = f"max commute were {value:g} km"
+        elif rule is Rule.CARE_DISTANCE and household_care_km is not None:
+            value = float(math.ceil(values.min()))
+            current = household_care_km
+            phrase = f"the care site's max distance were {value:g} km"
+        elif rule is Rule.AFFORDABILITY:
+            value = math.ceil(values.min() * 1000) / 1000
+            current = policy.max_effort_rate
+            phrase = f"max effort rate were {value:.1%}"
+        elif rule is Rule.MIN_ROOMS:
+            value = float(values.min())
+            current = float(policy.room_shortfall_allowed)
+            phrase = f"a shortfall of {value:g} room(s) were allowed"
+        elif rule is Rule.AVAILABILITY:
+            value = float(values.min())
+            current = float(policy.horizon_days)
+            phrase = f"the horizon were {value:g} days"
+        else:
+            continue
+        units = int((values <= value + 1e-9).sum())
+        relative = (value - current) / current if current > 0 else value
+        parameter = {
+            Rule.COMMUTE: "max_commute_km",
+            Rule.CARE_DISTANCE: "care_site.max_km",
+            Rule.AFFORDABILITY: "max_effort_rate",
+            Rule.MIN_ROOMS: "room_shortfall_allowed",
+            Rule.AVAILABILITY: "horizon_days",
+        }[rule]
+        found.append(Relaxation(parameter, value, units, relative, phrase))
+    return sorted(found, key=lambda r: (r.relative_change, r.parameter))
+
+
+def explain_unmatched(
+    instance: Instance,
+    policy: Policy,
+    table: UnitTable,
+    candidates: CandidateSet,
+    assignment: list[tuple[int, int]],
+) -> list[Unmatched]:
+    matched = {h for h, _ in assignment}
+    taker_of_unit: dict[int, list[int]] = defaultdict(list)
+    for h, u in assignment:
+        taker_of_unit[u].append(h)
+    feasible_units: dict[int, list[int]] = defaultdict(list)
+    for h, u in zip(candidates.household.tolist(), candidates.unit.tolist(), strict=True):
+        if h not in matched:
+            feasible_units[h].append(u)
+    barred = barred_units_by_household(instance, policy)
+    every_row = slice(0, len(instance.units))
+
+    explanations: list[Unmatched] = []
+    for h, household in enumerate(instance.households):
+        if h in matched:
+            continue
+        if feasible_units[h]:
+            units = sorted(feasible_units[h], key=lambda u: instance.units[u].id)
+            named = [
+                f"{instance.units[u].id} (to {', '.join(instance.households[t].id for t in taker_of_unit[u])})"
+                if taker_of_unit[u]
+                else instance.units[u].id
+                for u in units[:MAX_NAMED_UNITS]
+            ]
+            more = f" and {len(units) - MAX_NAMED_UNITS} more" if len(units) > MAX_NAMED_UNITS else ""
+            explanations.append(
+                Unmatched(
+                    household=household.id,
+                    reasons=(
+                        f"its {len(units)} feasible unit(s) went to other households: "
+                        f"{'; '.join(named)}{more}",
+                    ),
+                    detail={
+                        "kind": "outcompeted",
+                        "feasible_units": [instance.units[u].id for u in units],
+                    },
+                )
+            )
+            continue
+        if not instance.units:
+            explanations.append(
+                Unmatched(household.id, ("no units in this round",), {"kind": "no_units"})
+            )
+            continue
+        checks = pair_checks(household, table, every_row, policy, barred.get(h, set()))
+        failing = {rule: ~mask for rule, mask in checks.passes.items()}
+        counts = {rule: int(mask.sum()) for rule, mask in failing.items() if mask.any()}
+        failure_count = np.sum(list(failing.values()), axis=0)
+        only_failure = {rule: mask & (failure_count == 1) for rule, mask in failing.items()}
+        site = household.needs.care_site
+        relaxations = _relaxations(
+            site.max_km if site else None, policy, only_failure, checks.needed
+        )
+        reasons = [f"no feasible unit among {len(instance.units)}"]
+        reasons += [
+            f"{count} unit(s) {RULE_PHRASES[rule]}"
+            for rule, count in sorted(counts.items(), key=lambda item: -item[1])
+        ]
+        if relaxations:
+            best = relaxations[0]
+            reasons.append(f"{best.units} unit(s) would fit if {best.phrase}")
+        else:
+            reasons.append("no single policy relaxation would give it a unit")
+        explanations.append(
+            Unmatched(
+                household=household.id,
+                reasons=tuple(reasons),
+                detail={
+                    "kind": "no_feasible_unit",
+                    "units_ruled_out_by": {str(rule): count for rule, count in counts.items()},
+                    "relaxations": [r.as_dict() for r in relaxations],
+                },
+            )
+        )
+    return explanations
+
+
+def justified_envy_pairs(
+    instance: Instance,
+    policy: Policy,
+    candidates: CandidateSet,
+    assignment: list[tuple[int, int]],
+) -> int:
+    """Feasible pairs (h, u) where u went to a household of lower priority than h while h
+    stayed unmatched or got a unit it scores lower than u."""
+    if not assignment or not len(candidates):
+        return 0
+    priority = np.array(
+        [sum(priority_points(h, policy).values()) for h in instance.households], dtype=np.int64
+    )
+    own_unit = np.full(len(instance.households), -1, dtype=np.int64)
+    lowest_taker_priority = np.full(len(instance.units), np.iinfo(np.int64).max, dtype=np.int64)
+    for h, u in assignment:
+        own_unit[h] = u
+        lowest_taker_priority[u] = min(lowest_taker_priority[u], priority[h])
+    own_score = np.full(len(instance.households), np.iinfo(np.int64).min, dtype=np.int64)
+    is_own = own_unit[candidates.household] == candidates.unit
+    own_score[candidates.household[is_own]] = candidates.score[is_own]
+    envy = (
+        (~is_own)
+        & (lowest_taker_priority[candidates.unit] < priority[candidates.household])
+        & (own_score[candidates.household] < candidates.score)
+    )
+    return int(envy.sum())

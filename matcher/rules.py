@@ -1,0 +1,214 @@
+"""The hard rules, one function each, on a single (household, unit) pair.
+
+Each returns None when the pair passes, or a Violation saying why not and, for the rules whose
+threshold is a policy parameter, the value that parameter would need for the pair to pass (the
+raw material of "2 units fit if max commute were 55 km"). The vectorised candidate generator in
+`candidates.py` must agree with these functions exactly; the tests check that it does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from matcher.geo import haversine_km
+from matcher.types import Household, Policy, Unit
+
+# A tolerance for float comparisons of distances and money, so that a value computed by the
+# vectorised path and by this scalar path cannot land on different sides of a threshold.
+EPSILON = 1e-9
+
+
+class Rule(StrEnum):
+    SURFACE = "surface"
+    MIN_ROOMS = "min_rooms"
+    MAX_ROOMS = "max_rooms"
+    WHEELCHAIR = "wheelchair"
+    STEP_FREE = "step_free"
+    CARE_DISTANCE = "care_distance"
+    COMMUTE = "commute"
+    AFFORDABILITY = "affordability"
+    EXCLUDED_COMMUNE = "excluded_commune"
+    EXCLUDED_PAIR = "excluded_pair"
+    LEASE_KIND = "lease_kind"
+    AVAILABILITY = "availability"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: Rule
+    message: str
+    needed: float | None = None  # the policy value that would let the pair pass, if any
+
+
+def required_surface_m2(size: int) -> float:
+    """French decency / housing-benefit norm: 9 m2 for one person, 16 for two, +9 each,
+    capped at 70 m2 from eight persons on."""
+    if size == 1:
+        return 9.0
+    return float(min(16 + 9 * (size - 2), 70))
+
+
+def needed_rooms(household: Household) -> int:
+    """INSEE occupancy norm, simplified: a living room, a room for the couple, one per other
+    adult, one per two children."""
+    adults_apart = household.adults - 2 if household.couple else household.adults
+    return (
+        1
+        + (1 if household.couple else 0)
+        + adults_apart
+        + math.ceil(len(household.children_ages) / 2)
+    )
+
+
+SINGLE_STUDIO_MIN_M2 = 25.0
+
+
+def normalise_commune(name: str) -> str:
+    return " ".join(name.replace("-", " ").casefold().split())
+
+
+def surface(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    required = required_surface_m2(household.size)
+    if unit.surface_m2 + EPSILON >= required:
+        return None
+    return Violation(Rule.SURFACE, f"{unit.surface_m2:g} m2 is under the {required:g} m2 norm")
+
+
+def min_rooms(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    needed = needed_rooms(household)
+    if household.size == 1 and unit.rooms == 1 and unit.surface_m2 + EPSILON >= SINGLE_STUDIO_MIN_M2:
+        return None
+    if unit.rooms >= needed - policy.room_shortfall_allowed:
+        return None
+    return Violation(
+        Rule.MIN_ROOMS,
+        f"{unit.rooms} rooms, {needed} needed",
+        needed=float(needed - unit.rooms),
+    )
+
+
+def max_rooms(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    if unit.rooms <= household.size + 1:
+        return None
+    return Violation(
+        Rule.MAX_ROOMS, f"{unit.rooms} rooms for {household.size} persons (under-occupied)"
+    )
+
+
+def wheelchair(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    if not household.needs.wheelchair or unit.wheelchair_accessible:
+        return None
+    return Violation(Rule.WHEELCHAIR, "not wheelchair accessible")
+
+
+def step_free(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    if not household.needs.step_free or unit.floor <= 0 or unit.elevator:
+        return None
+    return Violation(Rule.STEP_FREE, f"floor {unit.floor} without elevator")
+
+
+def care_distance(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    site = household.needs.care_site
+    if site is None:
+        return None
+    distance = haversine_km(unit.lat, unit.lon, site.lat, site.lon)
+    if distance <= site.max_km + EPSILON:
+        return None
+    return Violation(
+        Rule.CARE_DISTANCE,
+        f"{distance:.1f} km from the care site (max {site.max_km:g})",
+        needed=distance,
+    )
+
+
+def commute(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    if not household.workplaces:
+        return None
+    farthest = max(haversine_km(unit.lat, unit.lon, w.lat, w.lon) for w in household.workplaces)
+    if farthest <= policy.max_commute_km + EPSILON:
+        return None
+    return Violation(
+        Rule.COMMUTE,
+        f"{farthest:.1f} km from a workplace (max {policy.max_commute_km:g})",
+        needed=farthest,
+    )
+
+
+def net_housing_cost_eur(household: Household, unit: Unit) -> float:
+    return unit.monthly_cost_eur - household.housing_benefit_eur
+
+
+def affordability(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    cost = net_housing_cost_eur(household, unit)
+    if cost <= policy.max_effort_rate * household.monthly_resources_eur + EPSILON:
+        return None
+    needed = cost / household.monthly_resources_eur if household.monthly_resources_eur else math.inf
+    return Violation(
+        Rule.AFFORDABILITY,
+        f"net cost {cost:.0f} EUR is over {policy.max_effort_rate:.0%} of resources",
+        needed=needed,
+    )
+
+
+def excluded_commune(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    excluded = {normalise_commune(c) for c in household.excluded_communes}
+    if normalise_commune(unit.commune) not in excluded:
+        return None
+    return Violation(Rule.EXCLUDED_COMMUNE, f"{unit.commune} is excluded by the household")
+
+
+def excluded_pair(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    pair = (household.id, unit.id)
+    if pair in policy.excluded_pairs:
+        return Violation(Rule.EXCLUDED_PAIR, "refused or rejected earlier")
+    if pair in policy.forbidden_pairs:
+        return Violation(Rule.EXCLUDED_PAIR, "forbidden by the coordinator")
+    return None
+
+
+def lease_kind(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    if not household.accepted_lease_kinds or unit.lease_kind in household.accepted_lease_kinds:
+        return None
+    kinds = ", ".join(sorted(household.accepted_lease_kinds))
+    return Violation(Rule.LEASE_KIND, f"{unit.lease_kind} lease, household needs {kinds}")
+
+
+def availability(household: Household, unit: Unit, policy: Policy) -> Violation | None:
+    if unit.available_from <= policy.round_date + timedelta(days=policy.horizon_days):
+        return None
+    days = (unit.available_from - policy.round_date).days
+    return Violation(
+        Rule.AVAILABILITY,
+        f"available in {days} days (horizon {policy.horizon_days})",
+        needed=float(days),
+    )
+
+
+RuleCheck = Callable[[Household, Unit, Policy], Violation | None]
+
+ALL_RULES: tuple[RuleCheck, ...] = (
+    surface,
+    min_rooms,
+    max_rooms,
+    wheelchair,
+    step_free,
+    care_distance,
+    commute,
+    affordability,
+    excluded_commune,
+    excluded_pair,
+    lease_kind,
+    availability,
+)
+
+
+def violations(household: Household, unit: Unit, policy: Policy) -> list[Violation]:
+    return [v for rule in ALL_RULES if (v := rule(household, unit, policy)) is not None]
+
+
+def feasible(household: Household, unit: Unit, policy: Policy) -> bool:
+    return all(rule(household, unit, policy) is None for rule in ALL_RULES)

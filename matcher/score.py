@@ -1,0 +1,91 @@
+"""The score of a feasible pair: integer points, higher is better, with a breakdown.
+
+Cardinality comes first (the solver maximises households housed before the score), so the
+score only decides *which* households and *which* units when there is a choice. Components:
+
+- waiting: points per day since registration, capped, so the longest-waiting go first;
+- urgent: a flat bonus (e.g. leaving an emergency reception centre by a deadline);
+- commute: per working adult, full points at 0 km, falling linearly to none at the maximum;
+- size_fit: full when the unit has the rooms the household needs, less for each extra or
+  missing room, so large units are kept for large families;
+- affordability: the share of the household's effort budget left after the net cost;
+- preferred_commune: the household asked for this commune;
+- care_proximity: full at the care site, none at its maximum distance.
+
+The same formulas are vectorised in candidates.py; the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+from matcher.geo import haversine_km
+from matcher.rules import (
+    SINGLE_STUDIO_MIN_M2,
+    needed_rooms,
+    net_housing_cost_eur,
+    normalise_commune,
+)
+from matcher.types import Household, Policy, Unit
+
+COMPONENTS = (
+    "waiting",
+    "urgent",
+    "commute",
+    "size_fit",
+    "affordability",
+    "preferred_commune",
+    "care_proximity",
+)
+
+
+def priority_points(household: Household, policy: Policy) -> dict[str, int]:
+    """The part of the score that depends on the household alone (its claim to go first)."""
+    weights = policy.weights
+    days = max(0, (policy.round_date - household.registered_on).days)
+    return {
+        "waiting": round(weights.waiting_per_day * min(days, weights.waiting_cap_days)),
+        "urgent": round(weights.urgent) if household.urgent else 0,
+    }
+
+
+def room_mismatch(household: Household, unit: Unit) -> int:
+    if household.size == 1 and unit.rooms == 1 and unit.surface_m2 >= SINGLE_STUDIO_MIN_M2:
+        return 0  # a studio is a fit for one person
+    return abs(unit.rooms - needed_rooms(household))
+
+
+def score_breakdown(household: Household, unit: Unit, policy: Policy) -> dict[str, int]:
+    weights = policy.weights
+    breakdown = priority_points(household, policy)
+    breakdown["commute"] = round(
+        sum(
+            weights.commute
+            * max(0.0, 1 - haversine_km(unit.lat, unit.lon, w.lat, w.lon) / policy.max_commute_km)
+            for w in household.workplaces
+        )
+    )
+    breakdown["size_fit"] = round(
+        max(0.0, weights.size_fit - weights.extra_room_penalty * room_mismatch(household, unit))
+    )
+    budget = policy.max_effort_rate * household.monthly_resources_eur
+    margin = budget - net_housing_cost_eur(household, unit)
+    breakdown["affordability"] = (
+        round(weights.affordability * min(1.0, max(0.0, margin / budget))) if budget > 0 else 0
+    )
+    preferred = {normalise_commune(c) for c in household.preferred_communes}
+    breakdown["preferred_commune"] = (
+        round(weights.preferred_commune) if normalise_commune(unit.commune) in preferred else 0
+    )
+    site = household.needs.care_site
+    breakdown["care_proximity"] = (
+        round(
+            weights.care_proximity
+            * max(0.0, 1 - haversine_km(unit.lat, unit.lon, site.lat, site.lon) / site.max_km)
+        )
+        if site
+        else 0
+    )
+    return breakdown
+
+
+def score(household: Household, unit: Unit, policy: Policy) -> int:
+    return sum(score_breakdown(household, unit, policy).values())

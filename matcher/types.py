@@ -1,0 +1,186 @@
+"""Plain, immutable data the core works on. No I/O: coordinates are already resolved."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+Pair = tuple[str, str]  # (household id, unit id)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class CareSite:
+    """A place the household must stay close to (a hospital, a dialysis centre...)."""
+
+    lat: float
+    lon: float
+    max_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    wheelchair: bool = False
+    reduced_mobility: bool = False
+    care_site: CareSite | None = None
+
+    @property
+    def step_free(self) -> bool:
+        """A wheelchair user has reduced mobility too."""
+        return self.wheelchair or self.reduced_mobility
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    id: str
+    adults: int
+    registered_on: date
+    couple: bool = False
+    children_ages: tuple[int, ...] = ()
+    monthly_resources_eur: float = 0.0
+    housing_benefit_eur: float = 0.0
+    workplaces: tuple[Point, ...] = ()
+    needs: Needs = Needs()
+    preferred_communes: frozenset[str] = frozenset()
+    excluded_communes: frozenset[str] = frozenset()
+    urgent: bool = False
+    accepted_lease_kinds: frozenset[str] = frozenset()  # empty: any lease kind
+
+    @property
+    def size(self) -> int:
+        return self.adults + len(self.children_ages)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: str
+    lat: float
+    lon: float
+    rooms: int
+    surface_m2: float
+    rent_eur: float
+    available_from: date
+    landlord: str = ""
+    building_id: str | None = None
+    commune: str = ""
+    postcode: str = ""
+    floor: int = 0
+    elevator: bool = False
+    wheelchair_accessible: bool = False
+    charges_eur: float = 0.0
+    in_priority_neighbourhood: bool = False
+    lease_kind: str = "direct"
+
+    @property
+    def monthly_cost_eur(self) -> float:
+        return self.rent_eur + self.charges_eur
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Points of the score; see docs/scoring.md for the reasoning behind each default."""
+
+    waiting_per_day: float = 2.0  # up to waiting_cap_days
+    waiting_cap_days: int = 730
+    urgent: float = 2000.0
+    commute: float = 600.0  # per working adult, full at 0 km, none at max_commute_km
+    size_fit: float = 400.0  # full when the unit has exactly the rooms needed
+    extra_room_penalty: float = 150.0  # taken off size_fit for each room above the need
+    affordability: float = 400.0  # times the share of the effort budget left after rent
+    preferred_commune: float = 500.0
+    care_proximity: float = 400.0  # full at the care site, none at its max_km
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeQuota:
+    """Of matched units outside priority neighbourhoods, at least `share` go to households
+    whose annual resources per OECD consumption unit are below the threshold."""
+
+    share: float
+    threshold_eur_per_consumption_unit: float
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    round_date: date
+    horizon_days: int = 60
+    max_commute_km: float = 40.0
+    max_effort_rate: float = 0.35
+    room_shortfall_allowed: int = 0
+    candidates_per_unit: int = 1
+    income_quota: IncomeQuota | None = None
+    max_per_building: int | None = None
+    excluded_pairs: frozenset[Pair] = frozenset()
+    pinned_pairs: frozenset[Pair] = frozenset()
+    forbidden_pairs: frozenset[Pair] = frozenset()
+    weights: Weights = Weights()
+    time_limit_s: float = 60.0
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    households: tuple[Household, ...]
+    units: tuple[Unit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    household: str
+    unit: str
+    rank: int  # 1 = the landlord's first candidate for this unit
+    score: int
+    score_breakdown: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    household: str
+    reasons: tuple[str, ...]
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PinOutcome:
+    """What became of a coordinator's pinned pair, and why."""
+
+    household: str
+    unit: str
+    applied: bool
+    reason: str
+
+
+class Status(enum.StrEnum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a solution, not proven optimal (time limit)
+    NO_CANDIDATES = "no_candidates"  # nothing feasible at all: a status, not an error
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStats:
+    households: int
+    units: int
+    candidate_pairs: int
+    matched: int
+    objective: int
+    best_bound: int
+    gap: float
+    optimal: bool
+    justified_envy_pairs: int
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    status: Status
+    matches: tuple[Match, ...]
+    unmatched: tuple[Unmatched, ...]
+    stats: RoundStats
+    pins: tuple[PinOutcome, ...] = ()

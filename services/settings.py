@@ -1,0 +1,31 @@
+"""Configuration from the environment (prefix HOUSING_MATCH_ or the bare DATABASE_URL)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+class GeocoderKind(StrEnum):
+    OFFLINE = "offline"  # the shipped gazetteer: commune-level, no network
+    BAN = "ban"  # geopy BANFrance: French national address base (network or a local addok)
+    NOMINATIM = "nominatim"  # geopy Nominatim (OpenStreetMap; mind its usage policy)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOUSING_MATCH_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///housing-match.sqlite3",
+        validation_alias=AliasChoices("DATABASE_URL", "HOUSING_MATCH_DATABASE_URL"),
+    )
+    geocoder: GeocoderKind = GeocoderKind.OFFLINE
+    gazetteer_path: Path = FIXTURES_DIR / "gazetteer_63.csv"
+    geocoder_domain: str | None = None  # e.g. a local addok for BAN
+    geocoder_user_agent: str = "housing-match"
+    fixtures_dir: Path = FIXTURES_DIR
