@@ -114,6 +114,23 @@ def explain_unmatched(
             feasible_units[h].append(u)
     barred = barred_units_by_household(instance, policy)
     every_row = slice(0, len(instance.units))
+    building_load: dict[str, int] = defaultdict(int)
+    for _, u in assignment:
+        if (building := instance.units[u].building_id) is not None:
+            building_load[building] += 1
+
+    def fate(u: int) -> str:
+        """Why a feasible unit did not go to this household."""
+        unit = instance.units[u]
+        if taker_of_unit[u]:
+            return f"{unit.id} (to {', '.join(instance.households[t].id for t in taker_of_unit[u])})"
+        if (
+            policy.max_per_building is not None
+            and unit.building_id is not None
+            and building_load[unit.building_id] >= policy.max_per_building
+        ):
+            return f"{unit.id} (its building {unit.building_id} reached the cap of {policy.max_per_building})"
+        return f"{unit.id} (not used)"
 
     explanations: list[Unmatched] = []
     for h, household in enumerate(instance.households):
@@ -121,18 +138,13 @@ def explain_unmatched(
             continue
         if feasible_units[h]:
             units = sorted(feasible_units[h], key=lambda u: instance.units[u].id)
-            named = [
-                f"{instance.units[u].id} (to {', '.join(instance.households[t].id for t in taker_of_unit[u])})"
-                if taker_of_unit[u]
-                else instance.units[u].id
-                for u in units[:MAX_NAMED_UNITS]
-            ]
+            named = [fate(u) for u in units[:MAX_NAMED_UNITS]]
             more = f" and {len(units) - MAX_NAMED_UNITS} more" if len(units) > MAX_NAMED_UNITS else ""
             explanations.append(
                 Unmatched(
                     household=household.id,
                     reasons=(
-                        f"its {len(units)} feasible unit(s) went to other households: "
+                        f"its {len(units)} feasible unit(s) went to others: "
                         f"{'; '.join(named)}{more}",
                     ),
                     detail={
@@ -157,15 +169,15 @@ def explain_unmatched(
             site.max_km if site else None, policy, only_failure, checks.needed
         )
         reasons = [f"no feasible unit among {len(instance.units)}"]
-        reasons += [
-            f"{count} unit(s) {RULE_PHRASES[rule]}"
-            for rule, count in sorted(counts.items(), key=lambda item: -item[1])
-        ]
         if relaxations:
             best = relaxations[0]
             reasons.append(f"{best.units} unit(s) would fit if {best.phrase}")
         else:
             reasons.append("no single policy relaxation would give it a unit")
+        reasons += [
+            f"{count} unit(s) {RULE_PHRASES[rule]}"
+            for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
         explanations.append(
             Unmatched(
                 household=household.id,

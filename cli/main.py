@@ -1,0 +1,214 @@
+"""The `housing-match` command: database, fixtures, the demo round, the solver on a file, the API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models import migrate
+from models.db import make_engine, session_factory, transaction
+from services.errors import InvalidImport
+from services.geocoding import make_geocoder
+from services.imports import load_fixtures
+from services.roundfile import (
+    InvalidRoundFile,
+    PolicyIn,
+    dumps,
+    input_schema,
+    solve_round_text,
+)
+from services.rounds import run_round
+from services.settings import Settings
+
+app = typer.Typer(help="Match refugee households with vacant social housing units.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database-url", help="Overrides DATABASE_URL.")
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument()] = "head", database_url: DatabaseOption = None
+) -> None:
+    """Migrate the schema up to REVISION (default: the latest)."""
+    settings = _settings(database_url)
+    migrate.upgrade(settings.database_url, revision)
+    out.print(f"schema at {migrate.current(settings.database_url)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="e.g. -1 or base")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Migrate the schema down to REVISION ("base" removes every table)."""
+    settings = _settings(database_url)
+    migrate.downgrade(settings.database_url, revision)
+    out.print(f"schema at {migrate.current(settings.database_url) or 'base'}")
+
+
+@app.command("load-fixtures")
+def load_fixtures_command(
+    directory: Annotated[Path | None, typer.Option(help="Defaults to the shipped fixtures.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load landlords, units and households from a fixtures directory, all or nothing."""
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            counts = load_fixtures(session, directory or settings.fixtures_dir, make_geocoder(settings))
+    except InvalidImport as error:
+        err.print(f"[red]Import refused:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(", ".join(f"{n} {kind}" for kind, n in counts.items()) + " loaded")
+
+
+@app.command()
+def solve(
+    round_file: Annotated[Path | None, typer.Argument(help="Round JSON; '-' for stdin.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Result JSON file.")] = None,
+    example: Annotated[bool, typer.Option("--example", help="Print a small valid input.")] = False,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the input JSON Schema.")] = False,
+) -> None:
+    """Run the matcher alone on a round file (households, units, policy) and write the result."""
+    if example:
+        sys.stdout.write((Settings().fixtures_dir / "example_round.json").read_text())
+        return
+    if schema:
+        sys.stdout.write(dumps(input_schema()))
+        return
+    if round_file is None:
+        err.print("give a ROUND_FILE, or --example")
+        raise typer.Exit(2)
+    text = sys.stdin.read() if str(round_file) == "-" else round_file.read_text(encoding="utf-8")
+    try:
+        result = solve_round_text(text, make_geocoder(Settings()))
+    except InvalidRoundFile as error:
+        err.print("[red]Invalid round:[/red]", highlight=False)
+        for path, message in error.problems:
+            err.print(f"  {path}: {message}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    document = dumps(result)
+    if output:
+        output.write_text(document, encoding="utf-8")
+        stats = result["stats"]
+        err.print(f"{stats['matched']} of {stats['households']} households matched -> {output}")
+    else:
+        sys.stdout.write(document)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the HTTP API (uvicorn)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(_settings(database_url)), host=host, port=port)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo database and result go.")] = Path(
+        "out"
+    ),
+) -> None:
+    """The main job on the embedded default: a fresh SQLite database, the shipped fixtures,
+    one match round, and a readable summary."""
+    settings = Settings()
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "demo.sqlite3"
+    database.unlink(missing_ok=True)
+    database_url = f"sqlite:///{database}"
+    out.print(f"[bold]housing-match demo[/bold]: fresh SQLite database {database}")
+    migrate.upgrade(database_url)
+    out.print(f"  schema migrated to {migrate.current(database_url)}")
+
+    factory = session_factory(make_engine(database_url))
+    with transaction(factory) as session:
+        counts = load_fixtures(session, settings.fixtures_dir, make_geocoder(settings))
+    out.print(
+        f"  fixtures loaded (Puy-de-Dome): {counts['landlords']} landlords, "
+        f"{counts['units']} units, {counts['households']} households"
+    )
+    policy = PolicyIn.model_validate_json(
+        (settings.fixtures_dir / "demo_policy.json").read_text(encoding="utf-8")
+    )
+    with transaction(factory) as session:
+        match_round = run_round(session, policy, created_by="demo")
+    if match_round.result is None:
+        err.print(f"[red]round failed:[/red] {match_round.error}")
+        raise typer.Exit(1)
+    result = match_round.result
+    result_path = workdir / "demo-round.json"
+    result_path.write_text(dumps(result), encoding="utf-8")
+    _print_summary(result, policy, match_round.id, result_path)
+
+
+def _print_summary(result: dict, policy: PolicyIn, round_id: int, result_path: Path) -> None:  # type: ignore[type-arg]
+    stats = result["stats"]
+    out.print(
+        f"\n[bold]Round {round_id}[/bold] on {policy.round_date} "
+        f"(max commute {policy.max_commute_km:g} km, max effort rate {policy.max_effort_rate:.0%})"
+    )
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row("households waiting", str(stats["households"]))
+    table.add_row("vacant units", str(stats["units"]))
+    table.add_row("feasible pairs", str(stats["candidate_pairs"]))
+    table.add_row("households housed", f"[bold green]{stats['matched']}[/bold green]")
+    table.add_row("units used", str(len({m["unit"] for m in result["matches"]})))
+    table.add_row("unmatched households", str(len(result["unmatched"])))
+    table.add_row("total score", f"{stats['objective']} (optimal: {stats['optimal']})")
+    table.add_row("justified-envy pairs", str(stats["justified_envy_pairs"]))
+    table.add_row("time", f"{stats['seconds']['total']:.2f} s")
+    out.print(table)
+
+    out.print("\n[bold]Highest-scoring matches[/bold]")
+    matches = Table("household", "unit", "score", "breakdown", box=None, padding=(0, 1))
+    for match in sorted(result["matches"], key=lambda m: -m["score"])[:5]:
+        parts = ", ".join(f"{k} {v}" for k, v in match["score_breakdown"].items() if v)
+        matches.add_row(match["household"], match["unit"], str(match["score"]), parts)
+    out.print(matches)
+
+    by_kind: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    for unmatched in result["unmatched"]:
+        by_kind.setdefault(unmatched["detail"].get("kind", "other"), []).append(unmatched)
+    no_unit = by_kind.get("no_feasible_unit", [])
+    outcompeted = by_kind.get("outcompeted", [])
+    out.print(
+        f"\n[bold]Unmatched[/bold]: {len(no_unit)} with no feasible unit, "
+        f"{len(outcompeted)} whose feasible units all went to others. For example:"
+    )
+    for unmatched in no_unit[:4] + outcompeted[:3]:
+        out.print(f"  [bold]{unmatched['household']}[/bold]", highlight=False)
+        for reason in unmatched["reasons"][:5]:
+            shown = reason if len(reason) <= 150 else reason[:147] + "..."
+            out.print(f"    - {shown}", highlight=False, markup=False)
+    out.print(f"\nFull result (every match with its score breakdown, every reason): {result_path}")
+
+
+if __name__ == "__main__":
+    app()

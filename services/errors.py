@@ -1,0 +1,41 @@
+"""Domain errors. They carry no HTTP: api/errors.py maps each to a status and a problem body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of the errors a use case raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in one row of an import: which file, which row, which field, and what."""
+
+    source: str
+    row: int  # CSV: line number in the file (header = 1); JSON: index in the array
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.row}" if self.source.endswith(".csv") else f"item {self.row}"
+        return f"{self.source}, {where}, field {self.field!r}: {self.message}"
+
+
+class InvalidImport(DomainError):
+    """An import was refused as a whole; nothing of it was written."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.source, e.row))
+        errors = self.errors
+        shown = "\n".join(f"  {error}" for error in errors[:20])
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(f"{len(errors)} error(s), nothing imported:\n{shown}{more}")
+
+
+class NotFound(DomainError):
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} not found")

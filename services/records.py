@@ -1,0 +1,123 @@
+"""Validated input records for landlords, units and households (imports, fixtures, API bodies).
+
+The rules here mirror the database CHECK constraints, so bad input is refused with a message
+naming the field before it ever reaches the database; the constraints stay as the last line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models import LeaseKind
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Commune = Annotated[str, Field(min_length=1, max_length=100)]
+Postcode = Annotated[str, Field(pattern=r"^\d{5}$")]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LandlordRecord(Record):
+    name: Name
+    siren: Annotated[str, Field(pattern=r"^\d{9}$")] | None = None
+    contact_email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+
+
+class UnitRecord(Record):
+    """A vacant unit as a landlord posts it. lat/lon are geocoded from commune + postcode
+    (and address) when absent."""
+
+    landlord: Name | None = None  # in a fixture or admin import; a landlord's own key implies it
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
+    address: Annotated[str, Field(max_length=300)] | None = None
+    commune: Commune
+    postcode: Postcode
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    rooms: Annotated[int, Field(ge=1, le=20)]
+    surface_m2: Annotated[Decimal, Field(gt=0, le=1000, max_digits=7, decimal_places=2)]
+    floor: Annotated[int, Field(ge=-1, le=60)] = 0
+    elevator: bool = False
+    wheelchair_accessible: bool = False
+    rent_eur: Money
+    charges_eur: Money = Decimal(0)
+    available_from: date
+    building_id: Annotated[str, Field(max_length=64)] | None = None
+    in_priority_neighbourhood: bool = False
+    lease_kind: LeaseKind = LeaseKind.DIRECT
+
+    @model_validator(mode="after")
+    def _both_coordinates_or_none(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither (to geocode the commune)")
+        return self
+
+
+class PlaceRecord(Record):
+    """A place given by coordinates, or by commune and postcode (geocoded)."""
+
+    address: Annotated[str, Field(max_length=300)] | None = None
+    commune: Commune | None = None
+    postcode: Postcode | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _locatable(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.lat is None and self.commune is None and self.postcode is None:
+            raise ValueError("give lat and lon, or a commune and postcode")
+        return self
+
+
+class CareSiteRecord(Record):
+    label: Annotated[str, Field(max_length=200)] | None = None
+    lat: Latitude
+    lon: Longitude
+    max_km: Annotated[float, Field(gt=0, le=500)]
+
+
+class NeedsRecord(Record):
+    wheelchair: bool = False
+    reduced_mobility: bool = False
+    care_site: CareSiteRecord | None = None
+
+
+class HouseholdRecord(Record):
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
+    adults: Annotated[int, Field(ge=1, le=20)]
+    couple: bool = False
+    children_ages: list[Annotated[int, Field(ge=0, le=18)]] = Field(default_factory=list)
+    monthly_resources_eur: Money
+    housing_benefit_eur: Money = Decimal(0)
+    workplaces: list[PlaceRecord] = Field(default_factory=list)
+    needs: NeedsRecord = Field(default_factory=NeedsRecord)
+    preferred_communes: list[Commune] = Field(default_factory=list)
+    excluded_communes: list[Commune] = Field(default_factory=list)
+    accepted_lease_kinds: list[LeaseKind] = Field(default_factory=list)
+    registered_on: date
+    urgent: bool = False
+    urgent_reason: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    urgent_deadline: date | None = None
+    application_number: Annotated[str, Field(max_length=32)] | None = None
+    consent_to_share: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.couple and self.adults < 2:
+            raise ValueError("a couple needs at least two adults")
+        if self.urgent and not self.urgent_reason:
+            raise ValueError("an urgent household needs an urgent_reason")
+        if len(self.workplaces) > self.adults:
+            raise ValueError("more workplaces than adults")
+        return self

@@ -1,0 +1,336 @@
+"""The public JSON format of a round: `{"households", "units", "policy"}` in, result out.
+
+Coordinators' scripts and other systems depend on these names: add optional fields, never rename.
+Places given by commune/postcode are geocoded here, before the pure core sees them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal, Self
+
+from geopy.geocoders.base import Geocoder
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+import matcher
+from services.geocoding import GeocodingError, locate
+
+NonNegative = Annotated[float, Field(ge=0)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+LeaseKind = Literal["direct", "sliding", "intermediation"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PlaceIn(Strict):
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    commune: str | None = None
+    postcode: str | None = None
+
+    @model_validator(mode="after")
+    def _locatable(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.lat is None and not (self.commune or self.postcode):
+            raise ValueError("give lat and lon, or commune and/or postcode")
+        return self
+
+
+class CareSiteIn(Strict):
+    lat: Latitude
+    lon: Longitude
+    max_km: Annotated[float, Field(gt=0)]
+
+
+class NeedsIn(Strict):
+    wheelchair: bool = False
+    reduced_mobility: bool = False
+    care_site: CareSiteIn | None = None
+
+
+class HouseholdIn(Strict):
+    id: Annotated[str, Field(min_length=1)]
+    adults: Annotated[int, Field(ge=1)]
+    couple: bool = False
+    children_ages: list[Annotated[int, Field(ge=0, le=18)]] = Field(default_factory=list)
+    monthly_resources_eur: NonNegative
+    housing_benefit_eur: NonNegative = 0.0
+    workplaces: list[PlaceIn] = Field(default_factory=list)
+    needs: NeedsIn = Field(default_factory=NeedsIn)
+    preferred_communes: list[str] = Field(default_factory=list)
+    excluded_communes: list[str] = Field(default_factory=list)
+    registered_on: Annotated[date, Field(strict=False)]
+    urgent: bool = False
+    accepted_lease_kinds: list[LeaseKind] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _couple(self) -> Self:
+        if self.couple and self.adults < 2:
+            raise ValueError("a couple needs at least two adults")
+        return self
+
+
+class UnitIn(Strict):
+    id: Annotated[str, Field(min_length=1)]
+    landlord: str = ""
+    building_id: str | None = None
+    commune: str = ""
+    postcode: str = ""
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    rooms: Annotated[int, Field(ge=1)]
+    surface_m2: Annotated[float, Field(gt=0)]
+    floor: Annotated[int, Field(ge=-1)] = 0
+    elevator: bool = False
+    wheelchair_accessible: bool = False
+    rent_eur: NonNegative
+    charges_eur: NonNegative = 0.0
+    in_priority_neighbourhood: bool = False
+    lease_kind: LeaseKind = "direct"
+    available_from: Annotated[date, Field(strict=False)]
+
+    @model_validator(mode="after")
+    def _locatable(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.lat is None and not (self.commune or self.postcode):
+            raise ValueError("give lat and lon, or commune and/or postcode")
+        return self
+
+
+class IncomeQuotaIn(Strict):
+    share: Annotated[float, Field(gt=0, le=1)]
+    threshold_eur_per_consumption_unit: Annotated[float, Field(gt=0)]
+
+
+DEFAULT_WEIGHTS = matcher.Weights()
+
+
+class WeightsIn(Strict):
+    waiting_per_day: NonNegative = DEFAULT_WEIGHTS.waiting_per_day
+    waiting_cap_days: Annotated[int, Field(ge=0)] = DEFAULT_WEIGHTS.waiting_cap_days
+    urgent: NonNegative = DEFAULT_WEIGHTS.urgent
+    commute: NonNegative = DEFAULT_WEIGHTS.commute
+    size_fit: NonNegative = DEFAULT_WEIGHTS.size_fit
+    extra_room_penalty: NonNegative = DEFAULT_WEIGHTS.extra_room_penalty
+    affordability: NonNegative = DEFAULT_WEIGHTS.affordability
+    preferred_commune: NonNegative = DEFAULT_WEIGHTS.preferred_commune
+    care_proximity: NonNegative = DEFAULT_WEIGHTS.care_proximity
+
+
+PairIn = Annotated[list[str], Field(min_length=2, max_length=2)]
+
+
+class PolicyIn(Strict):
+    round_date: Annotated[date, Field(strict=False)] = Field(default_factory=date.today)
+    horizon_days: Annotated[int, Field(ge=0)] = 60
+    max_commute_km: Annotated[float, Field(gt=0)] = 40.0
+    max_effort_rate: Annotated[float, Field(gt=0, le=1)] = 0.35
+    room_shortfall_allowed: Annotated[int, Field(ge=0)] = 0
+    candidates_per_unit: Annotated[int, Field(ge=1)] = 1
+    income_quota: IncomeQuotaIn | None = None
+    max_per_building: Annotated[int, Field(ge=1)] | None = None
+    excluded_pairs: list[PairIn] = Field(default_factory=list)
+    pinned_pairs: list[PairIn] = Field(default_factory=list)
+    forbidden_pairs: list[PairIn] = Field(default_factory=list)
+    weights: WeightsIn = Field(default_factory=WeightsIn)
+    time_limit_s: Annotated[float, Field(gt=0)] = 60.0
+    seed: int = 0
+
+
+class RoundIn(Strict):
+    households: list[HouseholdIn]
+    units: list[UnitIn]
+    policy: PolicyIn = Field(default_factory=PolicyIn)
+
+
+class InvalidRoundFile(ValueError):
+    """The input is not a valid round; each problem names its JSON path."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {message}" for path, message in problems))
+
+
+def json_path(location: tuple[int | str, ...]) -> str:
+    path = "$"
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def parse_round(text: str) -> RoundIn:
+    try:
+        return RoundIn.model_validate_json(text)
+    except ValidationError as error:
+        raise InvalidRoundFile(
+            [(json_path(tuple(d["loc"])), d["msg"]) for d in error.errors()]
+        ) from None
+
+
+def to_policy(policy: PolicyIn) -> matcher.Policy:
+    quota = policy.income_quota
+    return matcher.Policy(
+        round_date=policy.round_date,
+        horizon_days=policy.horizon_days,
+        max_commute_km=policy.max_commute_km,
+        max_effort_rate=policy.max_effort_rate,
+        room_shortfall_allowed=policy.room_shortfall_allowed,
+        candidates_per_unit=policy.candidates_per_unit,
+        income_quota=matcher.IncomeQuota(quota.share, quota.threshold_eur_per_consumption_unit)
+        if quota
+        else None,
+        max_per_building=policy.max_per_building,
+        excluded_pairs=frozenset((h, u) for h, u in policy.excluded_pairs),
+        pinned_pairs=frozenset((h, u) for h, u in policy.pinned_pairs),
+        forbidden_pairs=frozenset((h, u) for h, u in policy.forbidden_pairs),
+        weights=matcher.Weights(**policy.weights.model_dump()),
+        time_limit_s=policy.time_limit_s,
+        seed=policy.seed,
+    )
+
+
+def to_instance(round_in: RoundIn, geocoder: Geocoder) -> matcher.Instance:
+    """The core's instance, with every commune/postcode place geocoded (errors name the path)."""
+    problems: list[tuple[str, str]] = []
+
+    def place(path: str, lat: float | None, lon: float | None, commune: str | None,
+              postcode: str | None) -> tuple[float, float]:
+        if lat is not None and lon is not None:
+            return lat, lon
+        try:
+            return locate(geocoder, " ".join(p for p in (postcode, commune) if p))
+        except GeocodingError as error:
+            problems.append((path, str(error)))
+            return 0.0, 0.0
+
+    households = []
+    for i, h in enumerate(round_in.households):
+        workplaces = tuple(
+            matcher.Point(*place(f"$.households[{i}].workplaces[{j}]", w.lat, w.lon, w.commune, w.postcode))
+            for j, w in enumerate(h.workplaces)
+        )
+        site = h.needs.care_site
+        households.append(
+            matcher.Household(
+                id=h.id,
+                adults=h.adults,
+                couple=h.couple,
+                children_ages=tuple(h.children_ages),
+                monthly_resources_eur=h.monthly_resources_eur,
+                housing_benefit_eur=h.housing_benefit_eur,
+                workplaces=workplaces,
+                needs=matcher.Needs(
+                    wheelchair=h.needs.wheelchair,
+                    reduced_mobility=h.needs.reduced_mobility,
+                    care_site=matcher.CareSite(site.lat, site.lon, site.max_km) if site else None,
+                ),
+                preferred_communes=frozenset(h.preferred_communes),
+                excluded_communes=frozenset(h.excluded_communes),
+                registered_on=h.registered_on,
+                urgent=h.urgent,
+                accepted_lease_kinds=frozenset(h.accepted_lease_kinds),
+            )
+        )
+    units = []
+    for i, u in enumerate(round_in.units):
+        lat, lon = place(f"$.units[{i}]", u.lat, u.lon, u.commune, u.postcode)
+        units.append(
+            matcher.Unit(
+                id=u.id,
+                landlord=u.landlord,
+                building_id=u.building_id,
+                commune=u.commune,
+                postcode=u.postcode,
+                lat=lat,
+                lon=lon,
+                rooms=u.rooms,
+                surface_m2=u.surface_m2,
+                floor=u.floor,
+                elevator=u.elevator,
+                wheelchair_accessible=u.wheelchair_accessible,
+                rent_eur=u.rent_eur,
+                charges_eur=u.charges_eur,
+                in_priority_neighbourhood=u.in_priority_neighbourhood,
+                lease_kind=u.lease_kind,
+                available_from=u.available_from,
+            )
+        )
+    problems += _duplicate_ids("households", [h.id for h in households])
+    problems += _duplicate_ids("units", [u.id for u in units])
+    if problems:
+        raise InvalidRoundFile(problems)
+    return matcher.Instance(tuple(households), tuple(units))
+
+
+def _duplicate_ids(kind: str, ids: list[str]) -> list[tuple[str, str]]:
+    first: dict[str, int] = {}
+    problems = []
+    for index, item_id in enumerate(ids):
+        if item_id in first:
+            problems.append(
+                (f"$.{kind}[{index}].id", f"duplicate id {item_id!r} (first at index {first[item_id]})")
+            )
+        first.setdefault(item_id, index)
+    return problems
+
+
+def result_to_json(result: matcher.RoundResult) -> dict[str, Any]:
+    stats = result.stats
+    return {
+        "status": str(result.status),
+        "matches": [
+            {
+                "household": m.household,
+                "unit": m.unit,
+                "rank": m.rank,
+                "score": m.score,
+                "score_breakdown": m.score_breakdown,
+            }
+            for m in result.matches
+        ],
+        "unmatched": [
+            {"household": u.household, "reasons": list(u.reasons), "detail": u.detail}
+            for u in result.unmatched
+        ],
+        "pins": [
+            {"household": p.household, "unit": p.unit, "applied": p.applied, "reason": p.reason}
+            for p in result.pins
+        ],
+        "stats": {
+            "households": stats.households,
+            "units": stats.units,
+            "candidate_pairs": stats.candidate_pairs,
+            "matched": stats.matched,
+            "objective": stats.objective,
+            "best_bound": stats.best_bound,
+            "gap": stats.gap,
+            "optimal": stats.optimal,
+            "justified_envy_pairs": stats.justified_envy_pairs,
+            "seconds": stats.seconds,
+        },
+    }
+
+
+def solve_round_text(text: str, geocoder: Geocoder) -> dict[str, Any]:
+    """JSON text in, result dict out: what `housing-match solve` does."""
+    round_in = parse_round(text)
+    instance = to_instance(round_in, geocoder)
+    try:
+        result = matcher.solve(instance, to_policy(round_in.policy))
+    except ValueError as error:
+        raise InvalidRoundFile([("$.policy", str(error))]) from None
+    return result_to_json(result)
+
+
+def input_schema() -> dict[str, Any]:
+    return RoundIn.model_json_schema()
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
