@@ -1,4 +1,4 @@
-"""The `housing-match` command: database, fixtures, the demo round, the solver on a file, the API."""
+"""The `housing-match` command: database, fixtures, the demo round, the solver, the API."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from services.roundfile import (
 from services.rounds import run_round
 from services.settings import Settings
 
-app = typer.Typer(help="Match refugee households with vacant social housing units.", no_args_is_help=True)
+app = typer.Typer(
+    help="Match refugee households with vacant social housing units.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -67,7 +69,9 @@ def db_downgrade(
 
 @app.command("load-fixtures")
 def load_fixtures_command(
-    directory: Annotated[Path | None, typer.Option(help="Defaults to the shipped fixtures.")] = None,
+    directory: Annotated[
+        Path | None, typer.Option(help="Defaults to the shipped fixtures.")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Load landlords, units and households from a fixtures directory, all or nothing."""
@@ -75,7 +79,9 @@ def load_fixtures_command(
     factory = session_factory(make_engine(settings.database_url))
     try:
         with transaction(factory) as session:
-            counts = load_fixtures(session, directory or settings.fixtures_dir, make_geocoder(settings))
+            counts = load_fixtures(
+                session, directory or settings.fixtures_dir, make_geocoder(settings)
+            )
     except InvalidImport as error:
         err.print(f"[red]Import refused:[/red] {error}", highlight=False)
         raise typer.Exit(1) from None

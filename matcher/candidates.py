@@ -138,7 +138,9 @@ def pair_checks(
     needed: dict[Rule, FloatArray] = {}
 
     passes[Rule.SURFACE] = surface + EPSILON >= required_surface_m2(size)
-    passes[Rule.MIN_ROOMS] = (rooms >= needed_room_count - policy.room_shortfall_allowed) | studio_ok
+    passes[Rule.MIN_ROOMS] = (
+        rooms >= needed_room_count - policy.room_shortfall_allowed
+    ) | studio_ok
     needed[Rule.MIN_ROOMS] = (needed_room_count - rooms).astype(np.float64)
     passes[Rule.MAX_ROOMS] = rooms <= size + 1
     all_pass = np.ones(rooms.shape, dtype=np.bool_)
@@ -172,9 +174,7 @@ def pair_checks(
 
     communes = table.commune_code[rows]
     excluded = _codes(household.excluded_communes, table.commune_codes)
-    passes[Rule.EXCLUDED_COMMUNE] = (
-        ~np.isin(communes, excluded) if excluded.size else all_pass
-    )
+    passes[Rule.EXCLUDED_COMMUNE] = ~np.isin(communes, excluded) if excluded.size else all_pass
     if barred_units:
         barred = np.fromiter(barred_units, dtype=np.int64)
         passes[Rule.EXCLUDED_PAIR] = ~np.isin(table.unit_index[rows], barred)
@@ -182,7 +182,11 @@ def pair_checks(
         passes[Rule.EXCLUDED_PAIR] = all_pass
     if household.accepted_lease_kinds:
         accepted = np.array(
-            [table.lease_codes[k] for k in household.accepted_lease_kinds if k in table.lease_codes],
+            [
+                table.lease_codes[k]
+                for k in household.accepted_lease_kinds
+                if k in table.lease_codes
+            ],
             dtype=np.int64,
         )
         passes[Rule.LEASE_KIND] = np.isin(table.lease_code[rows], accepted)

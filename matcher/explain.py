@@ -53,7 +53,9 @@ class Relaxation:
 
 
 def _relaxations(
-    household_care_km: float | None, policy: Policy, only_failure: dict[Rule, np.ndarray[Any, Any]],
+    household_care_km: float | None,
+    policy: Policy,
+    only_failure: dict[Rule, np.ndarray[Any, Any]],
     needed: dict[Rule, np.ndarray[Any, Any]],
 ) -> list[Relaxation]:
     """For each relaxable rule: units that fail that rule alone, and the least relaxation."""
@@ -123,13 +125,18 @@ def explain_unmatched(
         """Why a feasible unit did not go to this household."""
         unit = instance.units[u]
         if taker_of_unit[u]:
-            return f"{unit.id} (to {', '.join(instance.households[t].id for t in taker_of_unit[u])})"
+            return (
+                f"{unit.id} (to {', '.join(instance.households[t].id for t in taker_of_unit[u])})"
+            )
         if (
             policy.max_per_building is not None
             and unit.building_id is not None
             and building_load[unit.building_id] >= policy.max_per_building
         ):
-            return f"{unit.id} (its building {unit.building_id} reached the cap of {policy.max_per_building})"
+            return (
+                f"{unit.id} (its building {unit.building_id} reached "
+                f"the cap of {policy.max_per_building})"
+            )
         return f"{unit.id} (not used)"
 
     explanations: list[Unmatched] = []
@@ -139,7 +146,9 @@ def explain_unmatched(
         if feasible_units[h]:
             units = sorted(feasible_units[h], key=lambda u: instance.units[u].id)
             named = [fate(u) for u in units[:MAX_NAMED_UNITS]]
-            more = f" and {len(units) - MAX_NAMED_UNITS} more" if len(units) > MAX_NAMED_UNITS else ""
+            more = (
+                f" and {len(units) - MAX_NAMED_UNITS} more" if len(units) > MAX_NAMED_UNITS else ""
+            )
             explanations.append(
                 Unmatched(
                     household=household.id,

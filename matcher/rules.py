@@ -80,7 +80,11 @@ def surface(household: Household, unit: Unit, policy: Policy) -> Violation | Non
 
 def min_rooms(household: Household, unit: Unit, policy: Policy) -> Violation | None:
     needed = needed_rooms(household)
-    if household.size == 1 and unit.rooms == 1 and unit.surface_m2 + EPSILON >= SINGLE_STUDIO_MIN_M2:
+    if (
+        household.size == 1
+        and unit.rooms == 1
+        and unit.surface_m2 + EPSILON >= SINGLE_STUDIO_MIN_M2
+    ):
         return None
     if unit.rooms >= needed - policy.room_shortfall_allowed:
         return None

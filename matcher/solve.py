@@ -242,4 +242,3 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
     )
     status = Status.OPTIMAL if len(candidates) else Status.NO_CANDIDATES
     return RoundResult(status, tuple(matches), tuple(unmatched), stats, tuple(pin_outcomes))
-

@@ -166,7 +166,7 @@ class Unit(TimestampMixin, Base):
 
     landlord: Mapped[Landlord] = relationship(back_populates="units", lazy="raise")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
 
 class Household(TimestampMixin, Base):
@@ -220,7 +220,7 @@ class Household(TimestampMixin, Base):
         order_by="Workplace.id",
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     @property
     def size(self) -> int:
@@ -293,7 +293,7 @@ class Proposal(TimestampMixin, Base):
     household: Mapped[Household] = relationship(lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
 
 class Exclusion(Base):

@@ -114,9 +114,7 @@ class Gazetteer:
             if len(named) == 1:
                 return named[0]
             if len(named) > 1:
-                raise GeocodingError(
-                    query, "ambiguous: add the postcode", [c.label for c in named]
-                )
+                raise GeocodingError(query, "ambiguous: add the postcode", [c.label for c in named])
         if by_postcode:
             raise GeocodingError(
                 query,
@@ -137,7 +135,9 @@ class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
         super().__init__()
         self.gazetteer = gazetteer
 
-    def geocode(self, query: str, *, exactly_one: bool = True, **_: Any) -> Location | list[Location]:
+    def geocode(
+        self, query: str, *, exactly_one: bool = True, **_: Any
+    ) -> Location | list[Location]:
         commune = self.gazetteer.resolve(query)
         location = Location(
             f"{commune.name}, {commune.postcodes[0]}",
@@ -163,7 +163,10 @@ def make_geocoder(settings: Settings) -> Geocoder:
         if settings.geocoder_domain:
             return BANFrance(domain=settings.geocoder_domain, scheme="http")
         return BANFrance()
-    return Nominatim(user_agent=settings.geocoder_user_agent, domain=settings.geocoder_domain or "nominatim.openstreetmap.org")
+    return Nominatim(
+        user_agent=settings.geocoder_user_agent,
+        domain=settings.geocoder_domain or "nominatim.openstreetmap.org",
+    )
 
 
 def locate(geocoder: Geocoder, query: str) -> tuple[float, float]:

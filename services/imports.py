@@ -27,7 +27,12 @@ from services.records import HouseholdRecord, LandlordRecord, PlaceRecord, UnitR
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
 # Columns of a CSV household file holding lists: values separated by ";".
-CSV_LIST_FIELDS = {"children_ages", "preferred_communes", "excluded_communes", "accepted_lease_kinds"}
+CSV_LIST_FIELDS = {
+    "children_ages",
+    "preferred_communes",
+    "excluded_communes",
+    "accepted_lease_kinds",
+}
 
 
 def read_rows(source: str, text: str) -> list[tuple[int, Any]]:
@@ -54,7 +59,9 @@ def read_rows(source: str, text: str) -> list[tuple[int, Any]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidImport([RowError(source, error.lineno, "-", f"invalid JSON: {error.msg}")])
+        raise InvalidImport(
+            [RowError(source, error.lineno, "-", f"invalid JSON: {error.msg}")]
+        ) from None
     if not isinstance(data, list):
         raise InvalidImport([RowError(source, 0, "-", "expected a JSON array of objects")])
     return list(enumerate(data))
@@ -117,12 +124,14 @@ def import_landlords(session: Session, source: str, text: str) -> list[Landlord]
     return landlords
 
 
-def _geocode_place(
-    geocoder: Geocoder, place: PlaceRecord | UnitRecord
-) -> tuple[float, float]:
+def _geocode_place(geocoder: Geocoder, place: PlaceRecord | UnitRecord) -> tuple[float, float]:
     if place.lat is not None and place.lon is not None:
         return place.lat, place.lon
-    query = " ".join(part for part in (place.address and f"{place.address},", place.postcode, place.commune) if part)
+    query = " ".join(
+        part
+        for part in (place.address and f"{place.address},", place.postcode, place.commune)
+        if part
+    )
     return locate(geocoder, query)
 
 
@@ -142,9 +151,12 @@ def import_units(
         return landlord.name if landlord is not None else record.landlord or ""
 
     errors += _duplicates(source, rows, lambda r: (owner(r), r.reference), "reference")
-    existing = set(
-        session.execute(select(Landlord.name, Unit.reference).join(Unit.landlord)).tuples()
-    )
+    existing = {
+        (name, reference)
+        for name, reference in session.execute(
+            select(Landlord.name, Unit.reference).join(Unit.landlord)
+        )
+    }
     prepared: list[tuple[UnitRecord, Landlord, tuple[float, float]]] = []
     for row, record in rows:
         row_errors = []
@@ -155,7 +167,9 @@ def import_units(
             )
         elif (lord.name, record.reference) in existing:
             row_errors.append(
-                RowError(source, row, "reference", f"{lord.name} already has unit {record.reference}")
+                RowError(
+                    source, row, "reference", f"{lord.name} already has unit {record.reference}"
+                )
             )
         try:
             position = _geocode_place(geocoder, record)
@@ -181,7 +195,9 @@ def import_units(
     return units
 
 
-def import_households(session: Session, source: str, text: str, geocoder: Geocoder) -> list[Household]:
+def import_households(
+    session: Session, source: str, text: str, geocoder: Geocoder
+) -> list[Household]:
     rows, errors = validate_rows(source, read_rows(source, text), HouseholdRecord)
     errors += _duplicates(source, rows, lambda r: r.reference, "reference")
     existing = set(session.scalars(select(Household.reference)))
@@ -200,7 +216,13 @@ def import_households(session: Session, source: str, text: str, geocoder: Geocod
                 errors.append(RowError(source, row, f"workplaces[{index}]", str(error)))
                 continue
             workplaces.append(
-                Workplace(address=place.address, commune=place.commune, postcode=place.postcode, lat=lat, lon=lon)
+                Workplace(
+                    address=place.address,
+                    commune=place.commune,
+                    postcode=place.postcode,
+                    lat=lat,
+                    lon=lon,
+                )
             )
         site = record.needs.care_site
         households.append(

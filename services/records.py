@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models import LeaseKind
 
@@ -107,17 +107,31 @@ class HouseholdRecord(Record):
     accepted_lease_kinds: list[LeaseKind] = Field(default_factory=list)
     registered_on: date
     urgent: bool = False
-    urgent_reason: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    urgent_reason: Annotated[str | None, Field(max_length=300, validate_default=True)] = None
     urgent_deadline: date | None = None
     application_number: Annotated[str, Field(max_length=32)] | None = None
     consent_to_share: bool = False
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.couple and self.adults < 2:
+    # Field validators rather than one model validator, so each error names its field.
+    @field_validator("couple")
+    @classmethod
+    def _couple_has_two_adults(cls, couple: bool, info: ValidationInfo) -> bool:
+        if couple and info.data.get("adults", 2) < 2:
             raise ValueError("a couple needs at least two adults")
-        if self.urgent and not self.urgent_reason:
-            raise ValueError("an urgent household needs an urgent_reason")
-        if len(self.workplaces) > self.adults:
+        return couple
+
+    @field_validator("workplaces")
+    @classmethod
+    def _no_more_workplaces_than_adults(
+        cls, workplaces: list[PlaceRecord], info: ValidationInfo
+    ) -> list[PlaceRecord]:
+        if len(workplaces) > info.data.get("adults", len(workplaces)):
             raise ValueError("more workplaces than adults")
-        return self
+        return workplaces
+
+    @field_validator("urgent_reason")
+    @classmethod
+    def _urgent_has_a_reason(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("urgent") and not reason:
+            raise ValueError("an urgent household needs an urgent_reason")
+        return reason

@@ -199,8 +199,9 @@ def to_instance(round_in: RoundIn, geocoder: Geocoder) -> matcher.Instance:
     """The core's instance, with every commune/postcode place geocoded (errors name the path)."""
     problems: list[tuple[str, str]] = []
 
-    def place(path: str, lat: float | None, lon: float | None, commune: str | None,
-              postcode: str | None) -> tuple[float, float]:
+    def place(
+        path: str, lat: float | None, lon: float | None, commune: str | None, postcode: str | None
+    ) -> tuple[float, float]:
         if lat is not None and lon is not None:
             return lat, lon
         try:
@@ -212,7 +213,9 @@ def to_instance(round_in: RoundIn, geocoder: Geocoder) -> matcher.Instance:
     households = []
     for i, h in enumerate(round_in.households):
         workplaces = tuple(
-            matcher.Point(*place(f"$.households[{i}].workplaces[{j}]", w.lat, w.lon, w.commune, w.postcode))
+            matcher.Point(
+                *place(f"$.households[{i}].workplaces[{j}]", w.lat, w.lon, w.commune, w.postcode)
+            )
             for j, w in enumerate(h.workplaces)
         )
         site = h.needs.care_site
@@ -274,7 +277,10 @@ def _duplicate_ids(kind: str, ids: list[str]) -> list[tuple[str, str]]:
     for index, item_id in enumerate(ids):
         if item_id in first:
             problems.append(
-                (f"$.{kind}[{index}].id", f"duplicate id {item_id!r} (first at index {first[item_id]})")
+                (
+                    f"$.{kind}[{index}].id",
+                    f"duplicate id {item_id!r} (first at index {first[item_id]})",
+                )
             )
         first.setdefault(item_id, index)
     return problems

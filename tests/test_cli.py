@@ -1,0 +1,116 @@
+"""The `housing-match` command as a person uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def test_demo_runs_a_real_round_on_the_fixtures(tmp_path: Path) -> None:
+    """`demo` migrates a fresh SQLite file, loads the fixtures, solves and summarises."""
+    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "demo-round.json").read_text())
+    stats = document["stats"]
+    assert stats["households"] >= 200
+    assert 0 < stats["matched"] <= min(stats["households"], stats["units"])
+    assert stats["matched"] + len(document["unmatched"]) == stats["households"]
+    assert all(u["reasons"] for u in document["unmatched"])
+    assert "households housed" in result.output
+    assert str(stats["matched"]) in result.output
+    assert "demo-round.json" in result.output
+
+
+def test_demo_is_repeatable(tmp_path: Path) -> None:
+    """Running the demo twice starts afresh and gives the same round."""
+    first = runner.invoke(app, ["demo", "--workdir", str(tmp_path)])
+    document = (tmp_path / "demo-round.json").read_text()
+    second = runner.invoke(app, ["demo", "--workdir", str(tmp_path)])
+    assert first.exit_code == second.exit_code == 0
+    strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "stats"}  # noqa: E731
+    assert strip(document) == strip((tmp_path / "demo-round.json").read_text())
+
+
+def test_db_upgrade_and_downgrade_commands(tmp_path: Path) -> None:
+    """`db upgrade` and `db downgrade base` report the revision they leave."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert up.exit_code == 0, up.output
+    assert "schema at 0001" in up.output
+    down = runner.invoke(app, ["db", "downgrade", "base", "--database-url", url])
+    assert down.exit_code == 0, down.output
+    assert "schema at base" in down.output
+
+
+def test_load_fixtures_refuses_a_malformed_directory(tmp_path: Path, fixtures_dir: Path) -> None:
+    """A broken fixture file fails with file, line and field, and leaves the database empty."""
+    url = f"sqlite:///{tmp_path / 'f.sqlite3'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    broken = tmp_path / "fixtures"
+    broken.mkdir()
+    for name in ("landlords.csv", "households.json"):
+        (broken / name).write_text((fixtures_dir / name).read_text(encoding="utf-8"))
+    lines = (fixtures_dir / "units.csv").read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].replace(",direct", ",lease-to-own")
+    (broken / "units.csv").write_text("\n".join(lines) + "\n")
+    result = runner.invoke(
+        app, ["load-fixtures", "--directory", str(broken), "--database-url", url]
+    )
+    assert result.exit_code == 1
+    assert "units.csv, line 6, field 'lease_kind'" in result.output
+    loaded = runner.invoke(app, ["load-fixtures", "--database-url", url])
+    assert loaded.exit_code == 0, loaded.output  # nothing of the failed load was left behind
+
+
+def test_solve_example_round_trip(tmp_path: Path) -> None:
+    """`solve --example` prints a valid input, and `solve` turns it into a result file."""
+    example = runner.invoke(app, ["solve", "--example"])
+    assert example.exit_code == 0
+    round_file = tmp_path / "round.json"
+    round_file.write_text(example.output)
+    output = tmp_path / "result.json"
+    result = runner.invoke(app, ["solve", str(round_file), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(output.read_text())
+    assert set(document) >= {"matches", "unmatched", "stats"}
+    assert document["stats"]["households"] == len(json.loads(example.output)["households"])
+
+
+def test_solve_names_the_json_path_of_a_bad_field(tmp_path: Path) -> None:
+    """Invalid input exits non-zero and names the JSON path of each bad field."""
+    round_file = tmp_path / "round.json"
+    round_file.write_text(
+        json.dumps(
+            {
+                "households": [
+                    {
+                        "id": "h",
+                        "adults": "two",
+                        "monthly_resources_eur": 1,
+                        "registered_on": "2026-01-01",
+                    }
+                ],
+                "units": [
+                    {
+                        "id": "u",
+                        "lat": 45.0,
+                        "lon": 3.0,
+                        "rooms": 2,
+                        "surface_m2": -3,
+                        "rent_eur": 1,
+                        "available_from": "2026-01-01",
+                    }
+                ],
+            }
+        )
+    )
+    result = runner.invoke(app, ["solve", str(round_file)])
+    assert result.exit_code == 1
+    assert "$.households[0].adults" in result.output
+    assert "$.units[0].surface_m2" in result.output
