@@ -20,6 +20,7 @@ from services.roundfile import (
     PolicyIn,
     dumps,
     input_schema,
+    result_schema,
     solve_round_text,
 )
 from services.rounds import run_round
@@ -94,13 +95,16 @@ def solve(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Result JSON file.")] = None,
     example: Annotated[bool, typer.Option("--example", help="Print a small valid input.")] = False,
     schema: Annotated[bool, typer.Option("--schema", help="Print the input JSON Schema.")] = False,
+    result_schema_flag: Annotated[
+        bool, typer.Option("--result-schema", help="Print the result JSON Schema.")
+    ] = False,
 ) -> None:
     """Run the matcher alone on a round file (households, units, policy) and write the result."""
     if example:
         sys.stdout.write((Settings().fixtures_dir / "example_round.json").read_text())
         return
-    if schema:
-        sys.stdout.write(dumps(input_schema()))
+    if schema or result_schema_flag:
+        sys.stdout.write(dumps(input_schema() if schema else result_schema()))
         return
     if round_file is None:
         err.print("give a ROUND_FILE, or --example")

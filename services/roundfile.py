@@ -286,41 +286,75 @@ def _duplicate_ids(kind: str, ids: list[str]) -> list[tuple[str, str]]:
     return problems
 
 
+class MatchOut(BaseModel):
+    household: str
+    unit: str
+    rank: int = Field(description="1 = the landlord's first candidate for this unit")
+    score: int
+    score_breakdown: dict[str, int]
+
+
+class UnmatchedOut(BaseModel):
+    household: str
+    reasons: list[str] = Field(description="Readable reasons, most useful first")
+    detail: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Machine-readable: kind (no_feasible_unit | outcompeted), "
+        "units_ruled_out_by, relaxations, feasible_units",
+    )
+
+
+class PinOut(BaseModel):
+    household: str
+    unit: str
+    applied: bool
+    reason: str
+
+
+class StatsOut(BaseModel):
+    households: int
+    units: int
+    candidate_pairs: int
+    matched: int
+    objective: int = Field(description="Total score of the matches")
+    best_bound: int
+    gap: float
+    optimal: bool
+    justified_envy_pairs: int
+    seconds: dict[str, float] = Field(description="Time of each phase, and the total")
+
+
+class RoundOut(BaseModel):
+    status: Literal["optimal", "feasible", "no_candidates"]
+    matches: list[MatchOut]
+    unmatched: list[UnmatchedOut]
+    pins: list[PinOut] = Field(default_factory=list)
+    stats: StatsOut
+
+
 def result_to_json(result: matcher.RoundResult) -> dict[str, Any]:
-    stats = result.stats
-    return {
-        "status": str(result.status),
-        "matches": [
-            {
-                "household": m.household,
-                "unit": m.unit,
-                "rank": m.rank,
-                "score": m.score,
-                "score_breakdown": m.score_breakdown,
-            }
+    return RoundOut(
+        status=result.status.value,
+        matches=[
+            MatchOut(
+                household=m.household,
+                unit=m.unit,
+                rank=m.rank,
+                score=m.score,
+                score_breakdown=m.score_breakdown,
+            )
             for m in result.matches
         ],
-        "unmatched": [
-            {"household": u.household, "reasons": list(u.reasons), "detail": u.detail}
+        unmatched=[
+            UnmatchedOut(household=u.household, reasons=list(u.reasons), detail=u.detail)
             for u in result.unmatched
         ],
-        "pins": [
-            {"household": p.household, "unit": p.unit, "applied": p.applied, "reason": p.reason}
+        pins=[
+            PinOut(household=p.household, unit=p.unit, applied=p.applied, reason=p.reason)
             for p in result.pins
         ],
-        "stats": {
-            "households": stats.households,
-            "units": stats.units,
-            "candidate_pairs": stats.candidate_pairs,
-            "matched": stats.matched,
-            "objective": stats.objective,
-            "best_bound": stats.best_bound,
-            "gap": stats.gap,
-            "optimal": stats.optimal,
-            "justified_envy_pairs": stats.justified_envy_pairs,
-            "seconds": stats.seconds,
-        },
-    }
+        stats=StatsOut(**{name: getattr(result.stats, name) for name in StatsOut.model_fields}),
+    ).model_dump(mode="json")
 
 
 def solve_round_text(text: str, geocoder: Geocoder) -> dict[str, Any]:
@@ -336,6 +370,10 @@ def solve_round_text(text: str, geocoder: Geocoder) -> dict[str, Any]:
 
 def input_schema() -> dict[str, Any]:
     return RoundIn.model_json_schema()
+
+
+def result_schema() -> dict[str, Any]:
+    return RoundOut.model_json_schema()
 
 
 def dumps(document: dict[str, Any]) -> str:

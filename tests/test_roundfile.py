@@ -1,0 +1,87 @@
+"""The public round format: committed schemas are current, and input is checked strictly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.geocoding import GazetteerGeocoder
+from services.roundfile import InvalidRoundFile, input_schema, result_schema, solve_round_text
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.mark.parametrize(
+    ("name", "schema"),
+    [("round-input.schema.json", input_schema), ("round-result.schema.json", result_schema)],
+)
+def test_committed_schemas_are_current(name: str, schema) -> None:  # type: ignore[no-untyped-def]
+    """docs/*.schema.json are what the code validates and produces (regenerate if not)."""
+    assert json.loads((DOCS / name).read_text()) == schema()
+
+
+def minimal_round(**policy: object) -> dict:  # type: ignore[type-arg]
+    return {
+        "households": [
+            {"id": "h1", "adults": 1, "monthly_resources_eur": 900, "registered_on": "2026-01-01"}
+        ],
+        "units": [
+            {
+                "id": "u1",
+                "commune": "Riom",
+                "postcode": "63200",
+                "rooms": 1,
+                "surface_m2": 28,
+                "rent_eur": 200,
+                "available_from": "2026-11-01",
+            }
+        ],
+        "policy": {"round_date": "2026-12-01", **policy},
+    }
+
+
+def test_units_without_coordinates_are_geocoded(geocoder: GazetteerGeocoder) -> None:
+    """A unit given by commune and postcode is placed by the offline geocoder and matched."""
+    result = solve_round_text(json.dumps(minimal_round()), geocoder)
+    assert [(m["household"], m["unit"]) for m in result["matches"]] == [("h1", "u1")]
+
+
+def test_strings_are_not_numbers(geocoder: GazetteerGeocoder) -> None:
+    """Strict parsing: "900" is not accepted for a number, and the path says where."""
+    document = minimal_round()
+    document["households"][0]["monthly_resources_eur"] = "900"
+    with pytest.raises(InvalidRoundFile) as caught:
+        solve_round_text(json.dumps(document), geocoder)
+    assert caught.value.problems[0][0] == "$.households[0].monthly_resources_eur"
+
+
+def test_unknown_fields_and_duplicate_ids_are_refused(geocoder: GazetteerGeocoder) -> None:
+    """A misspelt field is an error, not silently ignored; so is a repeated id."""
+    document = minimal_round()
+    document["units"][0]["room"] = 3
+    with pytest.raises(InvalidRoundFile, match=r"\$\.units\[0\]\.room"):
+        solve_round_text(json.dumps(document), geocoder)
+    document = minimal_round()
+    document["households"].append(dict(document["households"][0]))
+    with pytest.raises(InvalidRoundFile, match=r"\$\.households\[1\]\.id: duplicate id 'h1'"):
+        solve_round_text(json.dumps(document), geocoder)
+
+
+def test_unsupported_income_quota_is_refused_not_ignored(geocoder: GazetteerGeocoder) -> None:
+    """Until the quota is implemented, asking for it is an error naming the policy."""
+    document = minimal_round(
+        income_quota={"share": 0.25, "threshold_eur_per_consumption_unit": 10000}
+    )
+    with pytest.raises(InvalidRoundFile, match=r"\$\.policy: income_quota is not supported"):
+        solve_round_text(json.dumps(document), geocoder)
+
+
+def test_unknown_commune_names_the_unit_path(geocoder: GazetteerGeocoder) -> None:
+    """A unit in an unknown commune is refused with its JSON path and close names."""
+    document = minimal_round()
+    document["units"][0]["commune"] = "Rion"
+    document["units"][0]["postcode"] = ""
+    with pytest.raises(InvalidRoundFile, match=r"\$\.units\[0\]: cannot geocode 'Rion'"):
+        solve_round_text(json.dumps(document), geocoder)
