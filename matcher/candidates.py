@@ -170,7 +170,8 @@ def pair_checks(
         net_cost <= policy.max_effort_rate * household.monthly_resources_eur + EPSILON
     )
     if household.monthly_resources_eur > 0:
-        needed[Rule.AFFORDABILITY] = net_cost / household.monthly_resources_eur
+        with np.errstate(over="ignore"):  # tiny resources: an infinite rate is the right answer
+            needed[Rule.AFFORDABILITY] = net_cost / household.monthly_resources_eur
 
     communes = table.commune_code[rows]
     excluded = _codes(household.excluded_communes, table.commune_codes)

@@ -64,6 +64,11 @@ def _relaxations(
         if rule not in needed or not failing_alone.any():
             continue
         values = needed[rule][failing_alone]
+        if rule is Rule.AFFORDABILITY:
+            values = values[values <= 1.0]  # an effort rate over 100% is no relaxation
+        values = values[np.isfinite(values)]
+        if not values.size:
+            continue
         if rule is Rule.COMMUTE:
             value = float(math.ceil(values.min()))
             current = policy.max_commute_km

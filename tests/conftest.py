@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -121,3 +122,10 @@ def geocoder() -> GazetteerGeocoder:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return Settings().fixtures_dir
+
+
+# Hypothesis explores the same examples on every run, so the suite is deterministic;
+# HYPOTHESIS_PROFILE=explore searches afresh (and keeps what it finds in .hypothesis/).
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))

@@ -1,0 +1,228 @@
+"""Properties of the matcher on random small rounds, each checked against an independent
+reference: the scalar rules, scipy's max-flow, or exhaustive search."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import maximum_flow
+
+from matcher import Instance, Policy, Status, check, solve
+from matcher.candidates import UnitTable, generate_candidates
+from matcher.rules import feasible
+from matcher.score import score
+from tests.strategies import ROUND_DATE, instances, policies
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def feasible_pairs(instance: Instance, policy: Policy) -> list[tuple[int, int]]:
+    """Every feasible pair by the scalar reference rules (no vectorisation, no pruning)."""
+    return [
+        (h, u)
+        for h, household in enumerate(instance.households)
+        for u, unit in enumerate(instance.units)
+        if feasible(household, unit, policy)
+    ]
+
+
+def max_matchable(instance: Instance, policy: Policy) -> int:
+    """Maximum households matchable under capacities, by scipy's max-flow (not OR-tools)."""
+    pairs = feasible_pairs(instance, policy)
+    n_h, n_u = len(instance.households), len(instance.units)
+    buildings = sorted({u.building_id for u in instance.units if u.building_id is not None})
+    source, sink = 0, 1 + n_h + n_u + len(buildings)
+    arcs: Counter[tuple[int, int]] = Counter()
+    for h in range(n_h):
+        arcs[(source, 1 + h)] += 1
+    for h, u in pairs:
+        arcs[(1 + h, 1 + n_h + u)] += 1
+    for u, unit in enumerate(instance.units):
+        if policy.max_per_building is not None and unit.building_id is not None:
+            head = 1 + n_h + n_u + buildings.index(unit.building_id)
+        else:
+            head = sink
+        arcs[(1 + n_h + u, head)] += policy.candidates_per_unit
+    for b in range(len(buildings)):
+        arcs[(1 + n_h + n_u + b, sink)] += policy.max_per_building or 0
+    if not arcs:
+        return 0
+    tails, heads = zip(*arcs, strict=True)
+    graph = csr_array(
+        (np.array(list(arcs.values()), dtype=np.int32), (np.array(tails), np.array(heads))),
+        shape=(sink + 1, sink + 1),
+    )
+    return int(maximum_flow(graph, source, sink).flow_value)
+
+
+def best_by_exhaustive_search(instance: Instance, policy: Policy) -> tuple[int, int]:
+    """(matched, total score) of the lexicographic optimum, by trying every assignment."""
+    options: list[list[int | None]] = [[None] for _ in instance.households]
+    for h, u in feasible_pairs(instance, policy):
+        options[h].append(u)
+    best = (0, 0)
+
+    def search(
+        h: int, load: Counter[int], buildings: Counter[str], matched: int, total: int
+    ) -> None:
+        nonlocal best
+        if h == len(instance.households):
+            best = max(best, (matched, total))
+            return
+        for u in options[h]:
+            if u is None:
+                search(h + 1, load, buildings, matched, total)
+                continue
+            building = instance.units[u].building_id
+            if load[u] >= policy.candidates_per_unit:
+                continue
+            if (
+                policy.max_per_building is not None
+                and building is not None
+                and buildings[building] >= policy.max_per_building
+            ):
+                continue
+            load[u] += 1
+            if building is not None:
+                buildings[building] += 1
+            pair_score = score(instance.households[h], instance.units[u], policy)
+            search(h + 1, load, buildings, matched + 1, total + pair_score)
+            load[u] -= 1
+            if building is not None:
+                buildings[building] -= 1
+
+    search(0, Counter(), Counter(), 0, 0)
+    return best
+
+
+@SETTINGS
+@given(data=st.data())
+def test_candidates_are_exactly_the_feasible_pairs_with_their_scores(data: st.DataObject) -> None:
+    """The vectorised generator finds every feasible pair and no other, scored as score()."""
+    instance = data.draw(instances())
+    policy = data.draw(policies(instance))
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    found = {
+        (h, u): s
+        for h, u, s in zip(
+            candidates.household.tolist(),
+            candidates.unit.tolist(),
+            candidates.score.tolist(),
+            strict=True,
+        )
+    }
+    expected = {
+        (h, u): score(instance.households[h], instance.units[u], policy)
+        for h, u in feasible_pairs(instance, policy)
+    }
+    assert found == expected
+
+
+@SETTINGS
+@given(data=st.data())
+def test_every_result_is_valid_and_houses_the_maximum(data: st.DataObject) -> None:
+    """No rule or capacity is broken, every unmatched household has reasons, and as many
+    households are matched as scipy's independent max-flow says is possible."""
+    instance = data.draw(instances())
+    policy = data.draw(policies(instance, allow_pins=False))
+    result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    assert result.stats.matched == max_matchable(instance, policy)
+    assert all(u.reasons for u in result.unmatched)
+    assert result.stats.objective == check.objective(instance, policy, result)[1]
+    if result.stats.candidate_pairs == 0:
+        assert result.status is Status.NO_CANDIDATES
+        assert result.matches == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_total_score_is_the_exhaustive_optimum(data: st.DataObject) -> None:
+    """On tiny rounds, (matched, total score) equals the best found by trying everything."""
+    instance = data.draw(instances(max_households=5, max_units=4))
+    policy = data.draw(policies(instance, allow_pins=False))
+    result = solve(instance, policy)
+    assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_feasible_pins_are_kept_and_others_explained(data: st.DataObject) -> None:
+    """An applied pin is in the result; a refused pin says why; the result stays valid."""
+    instance = data.draw(instances())
+    policy = data.draw(policies(instance))
+    result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    matched = {(m.household, m.unit) for m in result.matches}
+    assert {(p.household, p.unit) for p in result.pins} == set(policy.pinned_pairs)
+    for pin in result.pins:
+        assert ((pin.household, pin.unit) in matched) is pin.applied
+        assert pin.reason
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_results_are_deterministic(data: st.DataObject) -> None:
+    """The same input gives the same matches, ranks and reasons."""
+    instance = data.draw(instances())
+    policy = data.draw(policies(instance))
+    first, second = solve(instance, policy), solve(instance, policy)
+    assert first.matches == second.matches
+    assert first.unmatched == second.unmatched
+
+
+def test_no_feasible_unit_names_the_smallest_relaxation() -> None:
+    """A worker whose only unit is 47 km away is told it fits at a 48 km maximum commute."""
+    from datetime import date
+
+    from matcher import Household, Point, Unit
+
+    worker = Household(
+        id="w",
+        adults=1,
+        monthly_resources_eur=1400,
+        registered_on=date(2026, 1, 1),
+        workplaces=(Point(46.20, 3.08),),
+    )
+    studio = Unit(
+        id="s",
+        lat=45.78,
+        lon=3.08,
+        rooms=1,
+        surface_m2=28,
+        rent_eur=250,
+        available_from=ROUND_DATE,
+    )
+    result = solve(Instance((worker,), (studio,)), Policy(round_date=ROUND_DATE))
+    (unmatched,) = result.unmatched
+    assert unmatched.detail["units_ruled_out_by"] == {"commute": 1}
+    assert unmatched.detail["relaxations"] == [
+        {"parameter": "max_commute_km", "value": 47.0, "units": 1}
+    ]
+    assert "1 unit(s) would fit if max commute were 47 km" in unmatched.reasons
+
+
+def test_outcompeted_household_names_who_got_its_unit() -> None:
+    """Two households, one unit: the longer-waiting one gets it, the other is told so."""
+    from datetime import date
+
+    from matcher import Household, Unit
+
+    older = Household(
+        id="older", adults=1, monthly_resources_eur=900, registered_on=date(2025, 6, 1)
+    )
+    newer = replace(older, id="newer", registered_on=date(2026, 9, 1))
+    studio = Unit(
+        id="s", lat=45.78, lon=3.08, rooms=1, surface_m2=28, rent_eur=250, available_from=ROUND_DATE
+    )
+    result = solve(Instance((newer, older), (studio,)), Policy(round_date=ROUND_DATE))
+    assert [(m.household, m.unit) for m in result.matches] == [("older", "s")]
+    (unmatched,) = result.unmatched
+    assert unmatched.household == "newer"
+    assert unmatched.reasons == ("its 1 feasible unit(s) went to others: s (to older)",)
+    assert result.stats.justified_envy_pairs == 0

@@ -1,0 +1,169 @@
+"""One feasible and one infeasible case for every hard rule (matcher/rules.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from matcher import CareSite, Household, Needs, Point, Policy, Unit, rules
+from matcher.rules import Rule, needed_rooms, required_surface_m2
+
+POLICY = Policy(round_date=date(2026, 12, 1))
+FAMILY = Household(
+    id="h",
+    adults=2,
+    couple=True,
+    children_ages=(4, 9),
+    monthly_resources_eur=1600,
+    housing_benefit_eur=300,
+    registered_on=date(2026, 1, 1),
+)
+FLAT = Unit(
+    id="u",
+    lat=45.78,
+    lon=3.08,
+    rooms=3,
+    surface_m2=60,
+    rent_eur=400,
+    charges_eur=80,
+    available_from=date(2026, 12, 1),
+    commune="Riom",
+)
+
+
+def failing(household: Household, unit: Unit, policy: Policy = POLICY) -> set[Rule]:
+    return {v.rule for v in rules.violations(household, unit, policy)}
+
+
+def test_reference_pair_is_feasible() -> None:
+    """The family of four fits the three-room flat: every other test changes one thing."""
+    assert failing(FAMILY, FLAT) == set()
+
+
+@pytest.mark.parametrize(
+    ("size", "required"), [(1, 9), (2, 16), (3, 25), (4, 34), (8, 70), (10, 70)]
+)
+def test_required_surface_follows_the_norm(size: int, required: float) -> None:
+    """9 m2 alone, 16 for two, +9 per person, capped at 70."""
+    assert required_surface_m2(size) == required
+
+
+def test_surface() -> None:
+    """34 m2 is the minimum for four persons."""
+    assert Rule.SURFACE not in failing(FAMILY, replace(FLAT, surface_m2=34))
+    assert Rule.SURFACE in failing(FAMILY, replace(FLAT, surface_m2=33.9))
+
+
+@pytest.mark.parametrize(
+    ("adults", "couple", "children", "needed"),
+    [(1, False, 0, 2), (2, True, 0, 2), (2, False, 0, 3), (2, True, 3, 4), (3, True, 5, 6)],
+)
+def test_needed_rooms(adults: int, couple: bool, children: int, needed: int) -> None:
+    """A living room, one for the couple, one per other adult, one per two children."""
+    household = replace(FAMILY, adults=adults, couple=couple, children_ages=(5,) * children)
+    assert needed_rooms(household) == needed
+
+
+def test_min_rooms_and_the_allowed_shortfall() -> None:
+    """Two rooms are too few for the family, unless the policy allows a one-room shortfall."""
+    small = replace(FLAT, rooms=2)
+    assert Rule.MIN_ROOMS in failing(FAMILY, small)
+    assert Rule.MIN_ROOMS not in failing(FAMILY, small, replace(POLICY, room_shortfall_allowed=1))
+
+
+def test_single_person_studio() -> None:
+    """One person may take a one-room unit of at least 25 m2, not a smaller one."""
+    single = replace(FAMILY, adults=1, couple=False, children_ages=())
+    assert Rule.MIN_ROOMS not in failing(single, replace(FLAT, rooms=1, surface_m2=25))
+    assert Rule.MIN_ROOMS in failing(single, replace(FLAT, rooms=1, surface_m2=24))
+
+
+def test_max_rooms() -> None:
+    """Four persons may have five rooms, not six (under-occupation)."""
+    assert Rule.MAX_ROOMS not in failing(FAMILY, replace(FLAT, rooms=5, surface_m2=90))
+    assert Rule.MAX_ROOMS in failing(FAMILY, replace(FLAT, rooms=6, surface_m2=100))
+
+
+def test_wheelchair() -> None:
+    """A wheelchair user needs an accessible unit."""
+    user = replace(FAMILY, needs=Needs(wheelchair=True))
+    assert Rule.WHEELCHAIR in failing(user, FLAT)
+    assert Rule.WHEELCHAIR not in failing(user, replace(FLAT, wheelchair_accessible=True))
+
+
+@pytest.mark.parametrize(
+    ("floor", "elevator", "ok"),
+    [(0, False, True), (-1, False, True), (3, True, True), (1, False, False)],
+)
+def test_step_free(floor: int, elevator: bool, ok: bool) -> None:
+    """Reduced mobility needs the ground floor or an elevator; a wheelchair implies it."""
+    unit = replace(FLAT, floor=floor, elevator=elevator, wheelchair_accessible=True)
+    for needs in (Needs(reduced_mobility=True), Needs(wheelchair=True)):
+        assert (Rule.STEP_FREE not in failing(replace(FAMILY, needs=needs), unit)) is ok
+
+
+def test_care_distance() -> None:
+    """The unit must be within the care site's maximum distance (about 11 km here)."""
+    site = CareSite(45.88, 3.08, max_km=12)  # 0.1 degree of latitude north: 11.1 km
+    assert Rule.CARE_DISTANCE not in failing(replace(FAMILY, needs=Needs(care_site=site)), FLAT)
+    near = replace(site, max_km=11)
+    violation = rules.care_distance(replace(FAMILY, needs=Needs(care_site=near)), FLAT, POLICY)
+    assert violation is not None
+    assert violation.needed == pytest.approx(11.12, abs=0.01)
+
+
+def test_commute_is_checked_for_every_workplace() -> None:
+    """Every working adult's workplace must be within the maximum commute."""
+    near, far = Point(45.80, 3.08), Point(46.20, 3.08)  # about 2 km and 47 km away
+    assert Rule.COMMUTE not in failing(replace(FAMILY, workplaces=(near,)), FLAT)
+    assert Rule.COMMUTE in failing(replace(FAMILY, workplaces=(near, far)), FLAT)
+    assert Rule.COMMUTE not in failing(
+        replace(FAMILY, workplaces=(near, far)), FLAT, replace(POLICY, max_commute_km=50)
+    )
+
+
+def test_affordability() -> None:
+    """Net cost (rent + charges - benefit) must not exceed the effort rate of resources."""
+    # net cost 480 - 300 = 180; 35% of 515 = 180.25
+    assert Rule.AFFORDABILITY not in failing(replace(FAMILY, monthly_resources_eur=515), FLAT)
+    assert Rule.AFFORDABILITY in failing(replace(FAMILY, monthly_resources_eur=500), FLAT)
+
+
+def test_excluded_commune_ignores_case_and_hyphens() -> None:
+    """A commune the household excluded is never proposed, however it is spelt."""
+    unit = replace(FLAT, commune="Saint-Ours")
+    assert Rule.EXCLUDED_COMMUNE in failing(
+        replace(FAMILY, excluded_communes=frozenset({"saint ours"})), unit
+    )
+    assert Rule.EXCLUDED_COMMUNE not in failing(
+        replace(FAMILY, excluded_communes=frozenset({"Riom"})), unit
+    )
+
+
+def test_excluded_and_forbidden_pairs() -> None:
+    """An earlier refusal or a coordinator's veto bars that exact pair only."""
+    assert Rule.EXCLUDED_PAIR in failing(
+        FAMILY, FLAT, replace(POLICY, excluded_pairs=frozenset({("h", "u")}))
+    )
+    assert Rule.EXCLUDED_PAIR in failing(
+        FAMILY, FLAT, replace(POLICY, forbidden_pairs=frozenset({("h", "u")}))
+    )
+    assert Rule.EXCLUDED_PAIR not in failing(
+        FAMILY, FLAT, replace(POLICY, forbidden_pairs=frozenset({("h", "other")}))
+    )
+
+
+def test_lease_kind() -> None:
+    """A household needing a supported lease takes only units offered that way."""
+    supported = replace(FAMILY, accepted_lease_kinds=frozenset({"sliding"}))
+    assert Rule.LEASE_KIND in failing(supported, FLAT)
+    assert Rule.LEASE_KIND not in failing(supported, replace(FLAT, lease_kind="sliding"))
+    assert Rule.LEASE_KIND not in failing(FAMILY, replace(FLAT, lease_kind="intermediation"))
+
+
+def test_availability_horizon() -> None:
+    """Available within round date + horizon (60 days): 30 January, not 31 January."""
+    assert Rule.AVAILABILITY not in failing(FAMILY, replace(FLAT, available_from=date(2027, 1, 30)))
+    assert Rule.AVAILABILITY in failing(FAMILY, replace(FLAT, available_from=date(2027, 1, 31)))
