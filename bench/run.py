@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import gc
 import json
 import os
 import platform
@@ -39,7 +41,11 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def reset_peak_memory() -> None:
-    # Not on Linux: the peak then covers the whole run so far.
+    """Hand freed memory back to the system, then restart the peak from the current size.
+    Elsewhere than Linux/glibc the peak covers the whole run so far."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
 

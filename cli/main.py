@@ -33,7 +33,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(db_app, name="db")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 DatabaseOption = Annotated[
     str | None, typer.Option("--database-url", help="Overrides DATABASE_URL.")
@@ -45,6 +45,16 @@ def _settings(database_url: str | None) -> Settings:
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
     return settings
+
+
+def _require_current_schema(database_url: str) -> None:
+    current, latest = migrate.current(database_url), migrate.head()
+    if current != latest:
+        err.print(
+            f"The database schema is at {current or 'nothing'}, the code needs {latest}: "
+            "run `housing-match db upgrade` first."
+        )
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -77,6 +87,7 @@ def load_fixtures_command(
 ) -> None:
     """Load landlords, units and households from a fixtures directory, all or nothing."""
     settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
     factory = session_factory(make_engine(settings.database_url))
     try:
         with transaction(factory) as session:
@@ -137,7 +148,9 @@ def serve(
 
     from api.app import create_app
 
-    uvicorn.run(create_app(_settings(database_url)), host=host, port=port)
+    settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port)
 
 
 @app.command()

@@ -114,3 +114,11 @@ def test_solve_names_the_json_path_of_a_bad_field(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "$.households[0].adults" in result.output
     assert "$.units[0].surface_m2" in result.output
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
+    """Loading into a database without the schema says to run `db upgrade` first."""
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    result = runner.invoke(app, ["load-fixtures", "--database-url", url])
+    assert result.exit_code == 1
+    assert "run `housing-match db upgrade` first" in result.output
