@@ -115,10 +115,19 @@ def explain_unmatched(
     taker_of_unit: dict[int, list[int]] = defaultdict(list)
     for h, u in assignment:
         taker_of_unit[u].append(h)
-    feasible_units: dict[int, list[int]] = defaultdict(list)
-    for h, u in zip(candidates.household.tolist(), candidates.unit.tolist(), strict=True):
-        if h not in matched:
-            feasible_units[h].append(u)
+    # Grouped with numpy: the candidate arrays can hold tens of millions of pairs.
+    is_matched = np.zeros(len(instance.households), dtype=np.bool_)
+    is_matched[list(matched)] = True
+    left_out = ~is_matched[candidates.household]
+    left_households, left_units = candidates.household[left_out], candidates.unit[left_out]
+    order = np.argsort(left_households, kind="stable")
+    left_households, left_units = left_households[order], left_units[order]
+    starts = np.searchsorted(left_households, np.arange(len(instance.households) + 1))
+    feasible_units = {
+        h: left_units[starts[h] : starts[h + 1]].tolist()
+        for h in range(len(instance.households))
+        if starts[h + 1] > starts[h]
+    }
     barred = barred_units_by_household(instance, policy)
     every_row = slice(0, len(instance.units))
     building_load: dict[str, int] = defaultdict(int)
@@ -148,7 +157,7 @@ def explain_unmatched(
     for h, household in enumerate(instance.households):
         if h in matched:
             continue
-        if feasible_units[h]:
+        if h in feasible_units:
             units = sorted(feasible_units[h], key=lambda u: instance.units[u].id)
             named = [fate(u) for u in units[:MAX_NAMED_UNITS]]
             more = (

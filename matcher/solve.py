@@ -70,7 +70,6 @@ def _apply_pins(
     applied, and its household competes normally."""
     household_index = {h.id: i for i, h in enumerate(instance.households)}
     unit_index = {u.id: i for i, u in enumerate(instance.units)}
-    feasible_pairs = set(zip(candidates.household.tolist(), candidates.unit.tolist(), strict=True))
     applied: dict[int, int] = {}
     unit_load: dict[int, int] = defaultdict(int)
     outcomes: list[PinOutcome] = []
@@ -80,7 +79,7 @@ def _apply_pins(
             missing = "household" if h is None else "unit"
             outcomes.append(PinOutcome(household_id, unit_id, False, f"unknown {missing}"))
             continue
-        if (h, u) not in feasible_pairs:
+        if not np.any((candidates.household == h) & (candidates.unit == u)):
             why = "; ".join(
                 v.message for v in violations(instance.households[h], instance.units[u], policy)
             )
