@@ -304,7 +304,9 @@ def machine() -> str:
     )
 
 
-def write_report(runs: list[tuple[list[Outcome], dict[str, Any]]]) -> str:
+def write_report(
+    runs: list[tuple[list[Outcome], dict[str, Any]]], with_targets: bool = True
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -343,7 +345,8 @@ def write_report(runs: list[tuple[list[Outcome], dict[str, Any]]]) -> str:
                 f"| {o.urgent_matched:,} | {o.objective:,} | {o.optimal} | {o.note} |"
             )
         lines.append("")
-    lines += targets(runs)
+    if with_targets:
+        lines += targets(runs)
     return "\n".join(lines)
 
 
@@ -401,7 +404,7 @@ def main() -> None:
                     label, document, args.cpsat_limit, args.dense_limit, args.cpsat_max_pairs
                 )
             )
-            print(write_report(runs[-1:]).split("\n## ", 1)[1], flush=True)
+            print(write_report(runs[-1:], with_targets=False).split("\n## ", 1)[1], flush=True)
     if args.national:
         document = make_round(args.national, args.national, "national", seed=args.national)
         runs.append(
@@ -413,7 +416,7 @@ def main() -> None:
                 args.cpsat_max_pairs,
             )
         )
-        print(write_report(runs[-1:]).split("\n## ", 1)[1], flush=True)
+        print(write_report(runs[-1:], with_targets=False).split("\n## ", 1)[1], flush=True)
     args.output.write_text(write_report(runs) + "\n", encoding="utf-8")
     print(f"-> {args.output}")
 
