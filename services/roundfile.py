@@ -26,7 +26,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class PlaceIn(Strict):
+class Locatable(Strict):
+    """A place given by coordinates, or by commune and/or postcode to geocode."""
+
     lat: Latitude | None = None
     lon: Longitude | None = None
     commune: str | None = None
@@ -39,6 +41,10 @@ class PlaceIn(Strict):
         if self.lat is None and not (self.commune or self.postcode):
             raise ValueError("give lat and lon, or commune and/or postcode")
         return self
+
+
+class PlaceIn(Locatable):
+    pass
 
 
 class CareSiteIn(Strict):
@@ -75,14 +81,10 @@ class HouseholdIn(Strict):
         return self
 
 
-class UnitIn(Strict):
+class UnitIn(Locatable):
     id: Annotated[str, Field(min_length=1)]
     landlord: str = ""
     building_id: str | None = None
-    commune: str = ""
-    postcode: str = ""
-    lat: Latitude | None = None
-    lon: Longitude | None = None
     rooms: Annotated[int, Field(ge=1)]
     surface_m2: Annotated[float, Field(gt=0)]
     floor: Annotated[int, Field(ge=-1)] = 0
@@ -93,14 +95,6 @@ class UnitIn(Strict):
     in_priority_neighbourhood: bool = False
     lease_kind: LeaseKind = "direct"
     available_from: Annotated[date, Field(strict=False)]
-
-    @model_validator(mode="after")
-    def _locatable(self) -> Self:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
-        if self.lat is None and not (self.commune or self.postcode):
-            raise ValueError("give lat and lon, or commune and/or postcode")
-        return self
 
 
 class IncomeQuotaIn(Strict):
@@ -248,8 +242,8 @@ def to_instance(round_in: RoundIn, geocoder: Geocoder) -> matcher.Instance:
                 id=u.id,
                 landlord=u.landlord,
                 building_id=u.building_id,
-                commune=u.commune,
-                postcode=u.postcode,
+                commune=u.commune or "",
+                postcode=u.postcode or "",
                 lat=lat,
                 lon=lon,
                 rooms=u.rooms,
