@@ -31,6 +31,7 @@ from ortools.sat.python import cp_model
 
 from bench.instances import make_round
 from matcher.candidates import CandidateSet, UnitTable, generate_candidates
+from matcher.quota import quota_weights
 from matcher.score import priority_points
 from matcher.types import Instance, Policy
 from services.geocoding import GazetteerGeocoder, load_gazetteer
@@ -38,6 +39,10 @@ from services.roundfile import parse_round, solve_round_text, to_instance, to_po
 from services.settings import Settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+# The French rule (25% under about 10,000 EUR per consumption unit) does not bind on refugee
+# households, most of whom are under it, so the benchmark uses a quota that does: half of the
+# matches outside priority neighbourhoods to households under 8,000 EUR.
+QUOTA = {"share": 0.5, "threshold_eur_per_consumption_unit": 8_000.0}
 
 
 def reset_peak_memory() -> None:
@@ -172,6 +177,11 @@ def cp_sat(
         model.add_at_most_one(variables)
     for variables in by_unit.values():
         model.add(sum(variables) <= policy.candidates_per_unit)
+    if policy.income_quota is not None:
+        weights = quota_weights(
+            instance, policy.income_quota, candidates.household, candidates.unit
+        )
+        model.add(sum(int(w) * var for var, w in zip(x, weights.tolist(), strict=True) if w) >= 0)
     bonus = int(candidates.score.max() if len(candidates) else 0) * (len(instance.units) + 1) + 1
     model.maximize(
         sum((bonus + int(s)) * var for var, s in zip(x, candidates.score.tolist(), strict=True))
@@ -286,6 +296,7 @@ def bench_instance(
         "units": len(instance.units),
         "pairs": len(candidates),
         "candidates_per_unit": policy.candidates_per_unit,
+        "quota": policy.income_quota is not None,
     }
     return outcomes, meta
 
@@ -321,6 +332,11 @@ def write_report(
         "on the candidates ours generated. Peak memory is the process's peak resident set",
         "during that method (it includes the instance already in memory). Score = total score",
         "of the matches (docs/scoring.md); *vs greedy* compares households housed.",
+        f"The income quota is {QUOTA['share']:.0%} under "
+        f"{QUOTA['threshold_eur_per_consumption_unit']:,.0f} EUR per consumption unit",
+        "(it binds on these households; the French 25% under 10,000 EUR does not). Only ours",
+        "and CP-SAT enforce it: greedy, deferred acceptance and",
+        "the dense assignment ignore it, so their rows are not comparable on that instance.",
         "CP-SAT is given models of up to a million pairs: building a larger one in Python",
         "takes longer than its time limit. The dense assignment runs where H x U fits in",
         "25 million cells and k = 1.",
@@ -350,17 +366,17 @@ def write_report(
     return "\n".join(lines)
 
 
-TARGETS = [  # (households, k, national, seconds, MB, what the target asks for)
-    (10_000, 1, False, 20.0, 2048, "10,000 x 10,000 in one departement with the income quota"),
-    (50_000, 1, True, 60.0, 4096, "50,000 x 50,000 over at least 5 regions"),
-    (1_000, 3, False, 2.0, None, "1,000 x 1,000 with k = 3 and the quota"),
+TARGETS = [  # (households, k, national, quota, seconds, MB, what the target asks for)
+    (10_000, 1, False, True, 20.0, 2048, "10,000 x 10,000 in one departement with the quota"),
+    (50_000, 1, True, False, 60.0, 4096, "50,000 x 50,000 over at least 5 regions"),
+    (1_000, 3, False, True, 2.0, None, "1,000 x 1,000 with k = 3 and the quota"),
 ]
 
 
 def targets(runs: list[tuple[list[Outcome], dict[str, Any]]]) -> list[str]:
     """The issue's targets against this run's measurements of our end-to-end time."""
     lines = ["## Against the targets", "", "| target | measured | met |", "|---|---|---|"]
-    for households, k, national, seconds, megabytes, what in TARGETS:
+    for households, k, national, quota, seconds, megabytes, what in TARGETS:
         limit = f"under {seconds:g} s" + (f", {megabytes / 1024:g} GB" if megabytes else "")
         found = [
             outcomes[0]
@@ -368,16 +384,17 @@ def targets(runs: list[tuple[list[Outcome], dict[str, Any]]]) -> list[str]:
             if meta["households"] == households
             and meta["candidates_per_unit"] == k
             and meta["label"].startswith("National") == national
+            and meta["quota"] == quota
         ]
         if not found:
             lines.append(f"| {what}: {limit} | not run | no |")
             continue
         ours = found[0]
         met = ours.seconds < seconds and (megabytes is None or ours.peak_mb < megabytes)
-        quota = " (without the quota: not implemented yet)" if "quota" in what else ""
+        optimal = "optimal" if ours.optimal == "yes" else "not proven optimal"
         lines.append(
-            f"| {what}: {limit} | {ours.seconds:.2f} s, {ours.peak_mb:,.0f} MB{quota} "
-            f"| {'yes' if met and not quota else 'no'} |"
+            f"| {what}: {limit} | {ours.seconds:.2f} s, {ours.peak_mb:,.0f} MB, {optimal} "
+            f"| {'yes' if met else 'no'} |"
         )
     return [*lines, ""]
 
@@ -394,11 +411,18 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=DOCS)
     args = parser.parse_args()
 
+    quota = QUOTA
     runs = []
     for size in [int(s) for s in args.sizes.split(",") if s]:
-        for k in sorted({1, 3} if size <= 1000 else {1}):
-            label = f"One departement (Puy-de-Dome), k = {k}"
-            document = make_round(size, size, "departement", seed=size, candidates_per_unit=k)
+        scenarios = [(1, None), (3, quota)] if size <= 1000 else [(1, None), (1, quota)]
+        for k, income_quota in scenarios:
+            label = f"One departement (Puy-de-Dome), k = {k}" + (
+                ", with the income quota" if income_quota else ""
+            )
+            policy: dict[str, Any] = {"candidates_per_unit": k}
+            if income_quota:
+                policy["income_quota"] = income_quota
+            document = make_round(size, size, "departement", seed=size, **policy)
             runs.append(
                 bench_instance(
                     label, document, args.cpsat_limit, args.dense_limit, args.cpsat_max_pairs

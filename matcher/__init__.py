@@ -4,7 +4,8 @@ No database, no HTTP, no geocoding, no clock: everything arrives resolved, as th
 dataclasses of `matcher.types`, so the core can be tested and benchmarked alone.
 """
 
-from matcher.solve import SolverError, solve
+from matcher.flow import SolverError
+from matcher.solve import solve
 from matcher.types import (
     CareSite,
     Household,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from matcher.income import quota_shortfall
 from matcher.rules import violations as pair_violations
 from matcher.score import score_breakdown
-from matcher.types import Instance, Policy, RoundResult
+from matcher.types import Instance, Policy, RoundResult, Status
 
 
 def violations(instance: Instance, policy: Policy, result: RoundResult) -> list[str]:
@@ -51,6 +52,15 @@ def violations(instance: Instance, policy: Policy, result: RoundResult) -> list[
             for b, n in per_building.items()
             if n > policy.max_per_building
         ]
+    if policy.income_quota is not None and result.status is not Status.NO_CANDIDATES:
+        pairs = [
+            (households[m.household], units[m.unit])
+            for m in result.matches
+            if m.household in households and m.unit in units
+        ]
+        shortfall = quota_shortfall(policy.income_quota, pairs)
+        if shortfall > 1e-9 and not any("cannot be met" in note for note in result.notes):
+            problems.append(f"income quota missed by {shortfall:g} match(es)")
     unmatched = {u.household for u in result.unmatched}
     missing = set(households) - set(per_household) - unmatched
     problems += [f"household {h} neither matched nor explained" for h in sorted(missing)]

@@ -9,19 +9,23 @@ with one arc household -> unit per feasible pair, costing (best score - score).
 maximum flows, minimises the cost (maximises the total score): exactly the lexicographic
 objective, with no big-M weight to tune or overflow. `candidates_per_unit` k is the capacity of
 the unit arc; `max_per_building` the capacity of a building arc. Pinned pairs are fixed before
-the flow and their capacity taken off.
+the flow and their capacity taken off. The income quota, the one constraint a flow cannot
+express, is handled by Lagrangian relaxation (matcher/quota.py), with its bound and gap.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from matcher.candidates import CandidateSet, UnitTable, generate_candidates
 from matcher.explain import explain_unmatched, justified_envy_pairs
+from matcher.flow import FlowNetwork
+from matcher.quota import SCALE, quota_met, solve_with_quota
 from matcher.rules import violations
 from matcher.score import score_breakdown
 from matcher.types import (
@@ -33,10 +37,6 @@ from matcher.types import (
     RoundStats,
     Status,
 )
-
-
-class SolverError(RuntimeError):
-    """The solver failed in a way that is a bug, not a property of the instance."""
 
 
 def validate(instance: Instance, policy: Policy) -> None:
@@ -56,10 +56,9 @@ def validate(instance: Instance, policy: Policy) -> None:
         raise ValueError("max_per_building must be at least 1 when set")
     if policy.max_commute_km <= 0 or policy.max_effort_rate <= 0:
         raise ValueError("max_commute_km and max_effort_rate must be positive")
-    if policy.income_quota is not None:
-        raise ValueError(
-            "income_quota is not supported yet: the round would ignore it, so it is refused"
-        )
+    quota = policy.income_quota
+    if quota is not None and not (0 < quota.share <= 1):
+        raise ValueError("income_quota.share must be in (0, 1]")
 
 
 def _apply_pins(
@@ -99,79 +98,46 @@ def _apply_pins(
     return applied, outcomes
 
 
-def _flow_assignment(
-    instance: Instance, policy: Policy, candidates: CandidateSet, pinned: dict[int, int]
-) -> list[tuple[int, int]]:
-    """(household index, unit index) pairs of a maximum flow of minimum cost."""
-    n_households, n_units = len(instance.households), len(instance.units)
-    unit_capacity = np.full(n_units, policy.candidates_per_unit, dtype=np.int64)
-    for u in pinned.values():
-        unit_capacity[u] -= 1
-    buildings: dict[str, int] = {}
-    building_of_unit = np.full(n_units, -1, dtype=np.int64)
-    if policy.max_per_building is not None:
-        for u, unit in enumerate(instance.units):
-            if unit.building_id is not None:
-                building_of_unit[u] = buildings.setdefault(unit.building_id, len(buildings))
-    building_capacity = np.full(len(buildings), policy.max_per_building or 0, dtype=np.int64)
-    for u in pinned.values():
-        if building_of_unit[u] >= 0:
-            building_capacity[building_of_unit[u]] -= 1
+@dataclass(frozen=True, slots=True)
+class Solution:
+    pairs: list[tuple[int, int]]
+    bound_slack: int  # how far, in score points, the best bound lies above this solution
+    notes: list[str]
 
-    keep = ~np.isin(candidates.household, np.fromiter(pinned, dtype=np.int64))
-    keep &= unit_capacity[candidates.unit] > 0
-    pair_households = candidates.household[keep]
-    pair_units = candidates.unit[keep]
-    pair_scores = candidates.score[keep]
-    if pair_households.size == 0:
-        return []
 
-    source = 0
-    household_node = 1
-    unit_node = household_node + n_households
-    building_node = unit_node + n_units
-    sink = building_node + len(buildings)
+def _assign(
+    instance: Instance, policy: Policy, network: FlowNetwork, pinned: dict[int, int]
+) -> Solution:
+    def pairs(chosen: np.ndarray[Any, np.dtype[np.bool_]]) -> list[tuple[int, int]]:
+        return list(
+            zip(
+                network.pair_household[chosen].tolist(),
+                network.pair_unit[chosen].tolist(),
+                strict=True,
+            )
+        )
 
-    best = int(pair_scores.max())
-    tails = [
-        np.full(n_households, source),
-        household_node + pair_households,
-        unit_node + np.arange(n_units),
-        building_node + np.arange(len(buildings)),
-    ]
-    heads = [
-        household_node + np.arange(n_households),
-        unit_node + pair_units,
-        np.where(building_of_unit >= 0, building_node + building_of_unit, sink),
-        np.full(len(buildings), sink),
-    ]
-    capacities = [
-        np.ones(n_households),
-        np.ones(pair_households.size),
-        np.maximum(unit_capacity, 0),
-        np.maximum(building_capacity, 0),
-    ]
-    costs = [
-        np.zeros(n_households),
-        best - pair_scores,
-        np.zeros(n_units),
-        np.zeros(len(buildings)),
-    ]
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails).astype(np.int32),
-        np.concatenate(heads).astype(np.int32),
-        np.concatenate(capacities).astype(np.int64),
-        np.concatenate(costs).astype(np.int64),
-    )
-    flow.set_node_supply(source, n_households)
-    flow.set_node_supply(sink, -n_households)
-    status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
-        raise SolverError(f"min-cost flow ended with status {status}")
-    pair_arcs = np.arange(n_households, n_households + pair_households.size)
-    used = flow.flows(pair_arcs) > 0
-    return list(zip(pair_households[used].tolist(), pair_units[used].tolist(), strict=True))
+    chosen = network.max_flow_min_cost()
+    quota = policy.income_quota
+    if quota is None or quota_met(instance, quota, list(pinned.items()) + pairs(chosen)):
+        return Solution(pairs(chosen), 0, [])
+
+    # Housing one more household must outweigh any score difference along an augmenting
+    # path, which changes at most min(households, unit places) matches.
+    places = len(instance.units) * policy.candidates_per_unit
+    big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
+    outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m)
+    notes = [f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)"]
+    if outcome.timed_out:
+        notes.append(f"income quota: stopped at the {policy.time_limit_s:g} s time limit")
+    if outcome.chosen is None:
+        notes.append(
+            "income quota cannot be met with the pinned pairs: the round houses the most "
+            "households it can and does NOT meet the quota"
+        )
+        return Solution(pairs(chosen), 0, notes)
+    slack = (outcome.bound - outcome.value) // SCALE
+    return Solution(pairs(outcome.chosen), slack, notes)
 
 
 def _ranked_matches(
@@ -213,7 +179,9 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
     generated = perf_counter()
 
     pinned, pin_outcomes = _apply_pins(instance, policy, candidates)
-    assignment = list(pinned.items()) + _flow_assignment(instance, policy, candidates, pinned)
+    network = FlowNetwork.build(instance, policy, candidates, pinned)
+    solution = _assign(instance, policy, network, pinned)
+    assignment = list(pinned.items()) + solution.pairs
     solved = perf_counter()
 
     matches = _ranked_matches(instance, policy, assignment)
@@ -222,15 +190,16 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
     explained = perf_counter()
 
     objective = sum(m.score for m in matches)
+    best_bound = objective + solution.bound_slack
     stats = RoundStats(
         households=len(instance.households),
         units=len(instance.units),
         candidate_pairs=len(candidates),
         matched=len(matches),
         objective=objective,
-        best_bound=objective,  # min-cost flow is exact: the bound is the optimum itself
-        gap=0.0,
-        optimal=True,
+        best_bound=best_bound,
+        gap=round((best_bound - objective) / best_bound, 6) if best_bound > 0 else 0.0,
+        optimal=solution.bound_slack == 0,
         justified_envy_pairs=envy,
         seconds={
             "candidates": round(generated - started, 4),
@@ -239,5 +208,15 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
             "total": round(explained - started, 4),
         },
     )
-    status = Status.OPTIMAL if len(candidates) else Status.NO_CANDIDATES
-    return RoundResult(status, tuple(matches), tuple(unmatched), stats, tuple(pin_outcomes))
+    if not len(candidates):
+        status = Status.NO_CANDIDATES
+    else:
+        status = Status.OPTIMAL if stats.optimal else Status.FEASIBLE
+    return RoundResult(
+        status,
+        tuple(matches),
+        tuple(unmatched),
+        stats,
+        tuple(pin_outcomes),
+        tuple(solution.notes),
+    )

@@ -184,3 +184,4 @@ class RoundResult:
     unmatched: tuple[Unmatched, ...]
     stats: RoundStats
     pins: tuple[PinOutcome, ...] = ()
+    notes: tuple[str, ...] = ()  # how the round was solved, when a coordinator should know

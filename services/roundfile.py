@@ -323,6 +323,7 @@ class RoundOut(BaseModel):
     matches: list[MatchOut]
     unmatched: list[UnmatchedOut]
     pins: list[PinOut] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="How the round was solved")
     stats: StatsOut
 
 
@@ -347,6 +348,7 @@ def result_to_json(result: matcher.RoundResult) -> dict[str, Any]:
             PinOut(household=p.household, unit=p.unit, applied=p.applied, reason=p.reason)
             for p in result.pins
         ],
+        notes=list(result.notes),
         stats=StatsOut(**{name: getattr(result.stats, name) for name in StatsOut.model_fields}),
     ).model_dump(mode="json")
 

@@ -126,10 +126,7 @@ def take_snapshot(session: Session) -> Snapshot:
 
 
 def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRound:
-    """Solve a round on the current snapshot and store its result (status SOLVED).
-
-    A policy the core refuses marks the round FAILED with the reason; nothing else is written.
-    """
+    """Solve a round on the current snapshot and store its result (status SOLVED)."""
     started = datetime.now(UTC)
     match_round = MatchRound(
         policy=policy_in.model_dump(mode="json"),
@@ -142,14 +139,7 @@ def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRo
     snapshot = take_snapshot(session)
     policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
-    try:
-        result = matcher.solve(snapshot.instance, policy)
-    except ValueError as error:
-        match_round.status = RoundStatus.FAILED
-        match_round.error = str(error)
-        match_round.finished_at = datetime.now(UTC)
-        session.flush()
-        return match_round
+    result = matcher.solve(snapshot.instance, policy)
     document: dict[str, Any] = result_to_json(result)
     document["snapshot"] = {
         "household_versions": snapshot.household_versions,

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_flow
 
-from matcher import Instance, Policy, Status, check, solve
+from matcher import IncomeQuota, Instance, Policy, Status, check, solve
 from matcher.candidates import UnitTable, generate_candidates
+from matcher.income import quota_shortfall
 from matcher.rules import feasible
 from matcher.score import score
 from tests.strategies import ROUND_DATE, instances, policies
@@ -66,12 +67,18 @@ def best_by_exhaustive_search(instance: Instance, policy: Policy) -> tuple[int, 
     for h, u in feasible_pairs(instance, policy):
         options[h].append(u)
     best = (0, 0)
+    chosen: dict[int, int] = {}
 
     def search(
         h: int, load: Counter[int], buildings: Counter[str], matched: int, total: int
     ) -> None:
         nonlocal best
         if h == len(instance.households):
+            if policy.income_quota is not None and quota_shortfall(
+                policy.income_quota,
+                [(instance.households[i], instance.units[u]) for i, u in chosen.items()],
+            ):
+                return
             best = max(best, (matched, total))
             return
         for u in options[h]:
@@ -88,10 +95,12 @@ def best_by_exhaustive_search(instance: Instance, policy: Policy) -> tuple[int, 
             ):
                 continue
             load[u] += 1
+            chosen[h] = u
             if building is not None:
                 buildings[building] += 1
             pair_score = score(instance.households[h], instance.units[u], policy)
             search(h + 1, load, buildings, matched + 1, total + pair_score)
+            del chosen[h]
             load[u] -= 1
             if building is not None:
                 buildings[building] -= 1
@@ -226,3 +235,48 @@ def test_outcompeted_household_names_who_got_its_unit() -> None:
     assert unmatched.household == "newer"
     assert unmatched.reasons == ("its 1 feasible unit(s) went to others: s (to older)",)
     assert result.stats.justified_envy_pairs == 0
+
+
+quotas = st.builds(
+    IncomeQuota,
+    share=st.sampled_from([0.25, 0.34, 0.5, 0.75, 1.0]),
+    threshold_eur_per_consumption_unit=st.sampled_from([6000.0, 9000.0, 12000.0]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_income_quota_holds_and_is_optimal_when_proven(data: st.DataObject) -> None:
+    """With a quota, every result meets it; when the round says optimal, (matched, score)
+    is the exhaustive optimum under the quota, and never better than it otherwise.
+    Units are mostly outside priority neighbourhoods so that the quota often binds."""
+    instance = data.draw(instances(max_households=6, max_units=4))
+    outside = st.integers(0, 4).map(lambda n: n == 0)
+    instance = Instance(
+        instance.households,
+        tuple(replace(u, in_priority_neighbourhood=data.draw(outside)) for u in instance.units),
+    )
+    policy = replace(
+        data.draw(policies(instance, allow_pins=False)),
+        income_quota=data.draw(quotas),
+        max_commute_km=80.0,
+        max_effort_rate=0.5,
+    )
+    result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    found = check.objective(instance, policy, result)
+    best = best_by_exhaustive_search(instance, policy)
+    assert found <= best
+    if result.stats.optimal:
+        assert found == best
+    assert result.stats.best_bound >= result.stats.objective
+
+
+@SETTINGS
+@given(data=st.data())
+def test_income_quota_on_larger_rounds_stays_valid(data: st.DataObject) -> None:
+    """On rounds too large for exhaustive search, the quota and every rule still hold."""
+    instance = data.draw(instances())
+    policy = replace(data.draw(policies(instance)), income_quota=data.draw(quotas))
+    result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []

@@ -69,12 +69,10 @@ def test_unknown_fields_and_duplicate_ids_are_refused(geocoder: GazetteerGeocode
         solve_round_text(json.dumps(document), geocoder)
 
 
-def test_unsupported_income_quota_is_refused_not_ignored(geocoder: GazetteerGeocoder) -> None:
-    """Until the quota is implemented, asking for it is an error naming the policy."""
-    document = minimal_round(
-        income_quota={"share": 0.25, "threshold_eur_per_consumption_unit": 10000}
-    )
-    with pytest.raises(InvalidRoundFile, match=r"\$\.policy: income_quota is not supported"):
+def test_policy_out_of_range_names_the_field(geocoder: GazetteerGeocoder) -> None:
+    """A quota share above 1 is refused with the path of the field."""
+    document = minimal_round(income_quota={"share": 1.5, "threshold_eur_per_consumption_unit": 1})
+    with pytest.raises(InvalidRoundFile, match=r"\$\.policy\.income_quota\.share"):
         solve_round_text(json.dumps(document), geocoder)
 
 

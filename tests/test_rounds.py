@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher import IncomeQuota
+from matcher.income import is_low_income
 from models import AuditEvent, Exclusion, Household, MatchRound, RoundStatus, Unit, UnitStatus
 from services.geocoding import GazetteerGeocoder
 from services.imports import load_fixtures
@@ -63,10 +65,11 @@ def test_snapshot_leaves_out_let_units_and_honours_exclusions(
     assert (match["household"], match["unit"]) not in pairs
 
 
-def test_refused_policy_marks_the_round_failed(
+def test_round_with_the_income_quota_meets_it(
     session: Session, fixtures_dir: Path, geocoder: GazetteerGeocoder
 ) -> None:
-    """A policy the core cannot honour fails the round with the reason, and proposes nothing."""
+    """With the French 25% quota, a quarter of the matches outside priority neighbourhoods
+    go to households under the income threshold."""
     load_fixtures(session, fixtures_dir, geocoder)
     policy = PolicyIn.model_validate(
         {
@@ -75,7 +78,16 @@ def test_refused_policy_marks_the_round_failed(
         }
     )
     match_round = run_round(session, policy, created_by="test")
-    assert match_round.status is RoundStatus.FAILED
-    assert match_round.error is not None
-    assert "income_quota" in match_round.error
-    assert match_round.result is None
+    assert match_round.result is not None
+    snapshot = take_snapshot(session)
+    households = {h.id: h for h in snapshot.instance.households}
+    units = {u.id: u for u in snapshot.instance.units}
+    outside = [
+        m for m in match_round.result["matches"] if not units[m["unit"]].in_priority_neighbourhood
+    ]
+    low = [m for m in outside if is_low_income(households[m["household"]], QUOTA)]
+    assert outside
+    assert len(low) >= 0.25 * len(outside)
+
+
+QUOTA = IncomeQuota(share=0.25, threshold_eur_per_consumption_unit=9000)
