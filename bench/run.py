@@ -79,7 +79,7 @@ class PairScores:
     of Python tuples would cost more memory than the solve)."""
 
     def __init__(self, candidates: CandidateSet, n_units: int) -> None:
-        keys = candidates.household * n_units + candidates.unit
+        keys = candidates.household.astype(np.int64) * n_units + candidates.unit
         order = np.argsort(keys)
         self.keys, self.scores, self.n_units = keys[order], candidates.score[order], n_units
 
