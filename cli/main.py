@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
-from models import migrate
+from models import ApiKey, ApiRole, migrate
 from models.db import make_engine, session_factory, transaction
-from services.errors import InvalidImport
+from services.access import create_key, revoke_key
+from services.errors import InvalidImport, InvalidInput, NotFound
 from services.geocoding import make_geocoder
 from services.imports import load_fixtures
 from services.roundfile import (
@@ -31,6 +33,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="API keys (printed once, stored hashed).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
@@ -76,6 +80,63 @@ def db_downgrade(
     settings = _settings(database_url)
     migrate.downgrade(settings.database_url, revision)
     out.print(f"schema at {migrate.current(settings.database_url) or 'base'}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[ApiRole, typer.Option(help="landlord, coordinator or admin")],
+    name: Annotated[str | None, typer.Option(help="Who holds the key (a person or system)")] = None,
+    landlord: Annotated[str | None, typer.Option(help="The landlord of a landlord key")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an API key and print it once."""
+    settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
+    owner = name or landlord
+    if not owner:
+        err.print("give --name (or --landlord for a landlord key)")
+        raise typer.Exit(2)
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            key, token = create_key(session, role, owner, landlord)
+            prefix = key.prefix
+    except (NotFound, InvalidInput) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"{role} key for {owner} (prefix {prefix}); it is shown only now:")
+    sys.stdout.write(token + "\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix, as `keys list` shows it")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Revoke an API key: it is refused from the next request on."""
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            revoke_key(session, prefix)
+    except NotFound as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"key {prefix} revoked")
+
+
+@keys_app.command("list")
+def keys_list(database_url: DatabaseOption = None) -> None:
+    """Every key: prefix, role, owner, whether revoked."""
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    table = Table("prefix", "role", "owner", "revoked", "created")
+    with transaction(factory) as session:
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            table.add_row(
+                key.prefix, str(key.role), key.owner, str(key.revoked), str(key.created_at)
+            )
+    out.print(table)
 
 
 @app.command("load-fixtures")

@@ -13,12 +13,21 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     engine = create_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
-        # SQLite ignores foreign keys unless asked, per connection.
+
         @event.listens_for(engine, "connect")
-        def _enable_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+        def _configure(dbapi_connection: Any, _record: Any) -> None:
+            # SQLite ignores foreign keys unless asked, per connection.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # pysqlite starts transactions lazily and commits on SAVEPOINT release, which
+            # breaks nested transactions; let SQLAlchemy emit BEGIN itself (its documented
+            # recipe for SQLite savepoints).
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 

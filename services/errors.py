@@ -39,3 +39,27 @@ class NotFound(DomainError):
         self.kind = kind
         self.key = key
         super().__init__(f"{kind} {key!r} not found")
+
+
+class Unauthenticated(DomainError):
+    """No valid API key: missing, unknown or revoked."""
+
+
+class Forbidden(DomainError):
+    """The key's role may not do this."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a duplicate, a stale version...)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class InvalidInput(DomainError):
+    """A value is well-formed but unusable (an address that cannot be geocoded...)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -101,17 +101,25 @@ def migrated_engine(
 
 
 @pytest.fixture
-def session(migrated_engine: Engine) -> Iterator[Session]:
-    """A session whose every change is rolled back after the test."""
-    connection = migrated_engine.connect()
-    outer = connection.begin()
+def connection(migrated_engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with migrated_engine.connect() as db_connection:
+        outer = db_connection.begin()
+        try:
+            yield db_connection
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session whose every change is rolled back after the test; its commits (and those of
+    any other session on the same connection) become savepoints."""
     db_session = Session(bind=connection, join_transaction_mode="create_savepoint")
     try:
         yield db_session
     finally:
         db_session.close()
-        outer.rollback()
-        connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,39 @@
+"""Request-scoped dependencies: the transaction, the actor, the geocoder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from geopy.geocoders.base import Geocoder
+from sqlalchemy.orm import Session
+
+from services.access import Actor, authenticate
+
+
+def session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with request.app.state.sessions() as db, db.begin():
+        yield db
+
+
+DbSession = Annotated[Session, Depends(session)]
+
+
+def actor(
+    db: DbSession,
+    authorization: Annotated[str | None, Header(description="Bearer API key")] = None,
+) -> Actor:
+    return authenticate(db, authorization)
+
+
+CurrentActor = Annotated[Actor, Depends(actor)]
+
+
+def geocoder(request: Request) -> Geocoder:
+    found: Geocoder = request.app.state.geocoder
+    return found
+
+
+CurrentGeocoder = Annotated[Geocoder, Depends(geocoder)]

@@ -1,0 +1,52 @@
+"""The audit trail: every state change, who made it, and the record before and after."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from models import AuditEvent
+from services.access import Actor
+
+
+def snapshot(row: object, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The row's column values as JSON-ready data."""
+    values: dict[str, Any] = {}
+    for column in inspect(row).mapper.column_attrs:
+        if column.key in exclude:
+            continue
+        value = getattr(row, column.key)
+        if isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, date | datetime):
+            value = value.isoformat()
+        elif isinstance(value, Enum):
+            value = value.value
+        values[column.key] = value
+    return values
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            actor=f"{actor.role}:{actor.name}",
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            before=before,
+            after=after,
+        )
+    )

@@ -1,0 +1,207 @@
+"""Use cases of a landlord's vacant units: post, list, read, update, withdraw, import."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from geopy.geocoders.base import Geocoder
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ApiRole, Landlord, LeaseKind, Unit, UnitStatus
+from services import audit
+from services.access import Actor
+from services.errors import Conflict, InvalidInput, NotFound
+from services.geocoding import GeocodingError, locate
+from services.imports import import_units
+from services.records import UnitRecord
+
+EDITABLE_STATUSES = (UnitStatus.VACANT, UnitStatus.WITHDRAWN)
+
+
+class UnitChanges(BaseModel):
+    """The fields a landlord may change on a unit; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None
+    commune: str | None = None
+    postcode: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    rooms: int | None = None
+    surface_m2: Decimal | None = None
+    floor: int | None = None
+    elevator: bool | None = None
+    wheelchair_accessible: bool | None = None
+    rent_eur: Decimal | None = None
+    charges_eur: Decimal | None = None
+    available_from: date | None = None
+    building_id: str | None = None
+    in_priority_neighbourhood: bool | None = None
+    lease_kind: LeaseKind | None = None
+    version: int | None = None  # when given, the update applies only to that version
+
+
+def _landlord(session: Session, actor: Actor) -> Landlord:
+    actor.require(ApiRole.LANDLORD)
+    landlord = session.get(Landlord, actor.landlord_id)
+    if landlord is None:
+        raise NotFound("landlord", actor.landlord_id)
+    return landlord
+
+
+def _geocoded(record: UnitRecord, geocoder: Geocoder) -> tuple[float, float]:
+    if record.lat is not None and record.lon is not None:
+        return record.lat, record.lon
+    parts = (record.address and f"{record.address},", record.postcode, record.commune)
+    try:
+        return locate(geocoder, " ".join(p for p in parts if p))
+    except GeocodingError as error:
+        raise InvalidInput("commune", str(error)) from None
+
+
+def post_unit(session: Session, actor: Actor, record: UnitRecord, geocoder: Geocoder) -> Unit:
+    landlord = _landlord(session, actor)
+    existing = session.scalars(
+        select(Unit.id).where(Unit.landlord_id == landlord.id, Unit.reference == record.reference)
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"unit {record.reference!r} already exists (id {existing})", field="reference"
+        )
+    lat, lon = _geocoded(record, geocoder)
+    unit = Unit(
+        landlord_id=landlord.id,
+        lat=lat,
+        lon=lon,
+        **record.model_dump(exclude={"landlord", "lat", "lon"}),
+    )
+    session.add(unit)
+    session.flush()
+    audit.record(session, actor, "unit.posted", "unit", unit.id, after=audit.snapshot(unit))
+    return unit
+
+
+def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
+    """A landlord sees only its own units (another's is 'not found', so ids cannot be
+    probed); coordinators and admins see all."""
+    actor.require(ApiRole.LANDLORD, ApiRole.COORDINATOR, ApiRole.ADMIN)
+    unit = session.get(Unit, unit_id)
+    if unit is None or (actor.role is ApiRole.LANDLORD and unit.landlord_id != actor.landlord_id):
+        raise NotFound("unit", unit_id)
+    return unit
+
+
+def _cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"u{last_id}".encode()).decode().rstrip("=")
+
+
+def _after_id(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not decoded.startswith("u"):
+            raise ValueError(decoded)
+        return int(decoded[1:])
+    except ValueError:
+        raise InvalidInput("cursor", "not a cursor returned by this API") from None
+
+
+def list_units(
+    session: Session,
+    actor: Actor,
+    *,
+    status: UnitStatus | None = None,
+    commune: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[Sequence[Unit], str | None]:
+    """A page of units in id order, and the cursor of the next page (None at the end)."""
+    actor.require(ApiRole.LANDLORD, ApiRole.COORDINATOR, ApiRole.ADMIN)
+    query = select(Unit).where(Unit.id > _after_id(cursor)).order_by(Unit.id).limit(limit + 1)
+    if actor.role is ApiRole.LANDLORD:
+        query = query.where(Unit.landlord_id == actor.landlord_id)
+    if status is not None:
+        query = query.where(Unit.status == status)
+    if commune:
+        query = query.where(Unit.commune == commune)
+    units = session.scalars(query).all()
+    if len(units) > limit:
+        return units[:limit], _cursor(units[limit - 1].id)
+    return units, None
+
+
+def update_unit(
+    session: Session, actor: Actor, unit_id: int, changes: UnitChanges, geocoder: Geocoder
+) -> Unit:
+    actor.require(ApiRole.LANDLORD)
+    unit = get_unit(session, actor, unit_id)
+    if changes.version is not None and changes.version != unit.version:
+        raise Conflict(
+            f"unit {unit_id} is at version {unit.version}, not {changes.version}: reload it",
+            field="version",
+        )
+    if unit.status not in EDITABLE_STATUSES:
+        raise Conflict(f"unit {unit_id} is {unit.status}: it cannot be changed now", field="status")
+    before = audit.snapshot(unit)
+    given = changes.model_dump(exclude_unset=True, exclude={"version"})
+    merged: dict[str, Any] = {
+        **{k: v for k, v in before.items() if k in UnitRecord.model_fields},
+        **given,
+    }
+    moved = {"address", "commune", "postcode"} & given.keys() and not {"lat", "lon"} & given.keys()
+    if moved:
+        merged.pop("lat", None)
+        merged.pop("lon", None)
+    record = UnitRecord.model_validate(merged)
+    lat, lon = _geocoded(record, geocoder)
+    for name, value in record.model_dump(exclude={"landlord", "lat", "lon"}).items():
+        setattr(unit, name, value)
+    unit.lat, unit.lon = lat, lon
+    session.flush()
+    audit.record(
+        session, actor, "unit.updated", "unit", unit.id, before=before, after=audit.snapshot(unit)
+    )
+    return unit
+
+
+def withdraw_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
+    actor.require(ApiRole.LANDLORD)
+    unit = get_unit(session, actor, unit_id)
+    if unit.status is UnitStatus.WITHDRAWN:
+        return unit
+    if unit.status is not UnitStatus.VACANT:
+        raise Conflict(
+            f"unit {unit_id} is {unit.status}: only a vacant unit can be withdrawn",
+            field="status",
+        )
+    unit.status = UnitStatus.WITHDRAWN
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "unit.withdrawn",
+        "unit",
+        unit.id,
+        before={"status": "vacant"},
+        after={"status": "withdrawn"},
+    )
+    return unit
+
+
+def import_landlord_units(
+    session: Session, actor: Actor, source: str, text: str, geocoder: Geocoder
+) -> list[Unit]:
+    """All or nothing: InvalidImport lists every bad row."""
+    landlord = _landlord(session, actor)
+    units = import_units(session, source, text, geocoder, landlord=landlord)
+    for unit in units:
+        audit.record(session, actor, "unit.posted", "unit", unit.id, after=audit.snapshot(unit))
+    return units

@@ -1,0 +1,266 @@
+"""The landlords' unit endpoints, over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from models import ApiRole, AuditEvent, Landlord, Unit
+from services.access import create_key, revoke_key
+from services.geocoding import GazetteerGeocoder
+from services.settings import Settings
+
+UNIT: dict[str, Any] = {
+    "reference": "LOT-1",
+    "commune": "Riom",
+    "postcode": "63200",
+    "rooms": 3,
+    "surface_m2": 61.5,
+    "floor": 1,
+    "rent_eur": 355,
+    "charges_eur": 80,
+    "available_from": "2026-12-01",
+}
+
+
+@pytest.fixture
+def client(
+    connection: Connection, session: Session, geocoder: GazetteerGeocoder
+) -> Iterator[TestClient]:
+    sessions = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    app = create_app(Settings(database_url="sqlite://"), geocoder=geocoder, sessions=sessions)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(session: Session) -> dict[str, str]:
+    """Bearer headers for two landlords, a coordinator and an admin."""
+    session.add_all([Landlord(name="Dome Habitat"), Landlord(name="Volcans Logement")])
+    session.flush()
+    tokens = {
+        "dome": create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1],
+        "volcans": create_key(session, ApiRole.LANDLORD, "volcans", "Volcans Logement")[1],
+        "coordinator": create_key(session, ApiRole.COORDINATOR, "prefecture")[1],
+        "admin": create_key(session, ApiRole.ADMIN, "ops")[1],
+    }
+    session.commit()
+    return {name: f"Bearer {token}" for name, token in tokens.items()}
+
+
+def auth(keys: dict[str, str], who: str) -> dict[str, str]:
+    return {"Authorization": keys[who]}
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    return body
+
+
+def test_landlord_posts_and_reads_its_unit(client: TestClient, keys: dict[str, str]) -> None:
+    """POST geocodes the commune; GET returns it to its landlord and to coordinators."""
+    created = client.post("/v1/units", json=UNIT, headers=auth(keys, "dome"))
+    assert created.status_code == 201, created.text
+    unit = created.json()
+    assert unit["status"] == "vacant"
+    assert unit["lat"] == pytest.approx(45.89, abs=0.01)
+    for who in ("dome", "coordinator"):
+        fetched = client.get(f"/v1/units/{unit['id']}", headers=auth(keys, who))
+        assert fetched.status_code == 200
+        assert fetched.json()["reference"] == "LOT-1"
+
+
+def test_another_landlords_unit_is_not_found(client: TestClient, keys: dict[str, str]) -> None:
+    """A landlord asking for another landlord's unit gets 404, never 403."""
+    unit = client.post("/v1/units", json=UNIT, headers=auth(keys, "dome")).json()
+    for method, path in [
+        ("GET", f"/v1/units/{unit['id']}"),
+        ("PATCH", f"/v1/units/{unit['id']}"),
+        ("POST", f"/v1/units/{unit['id']}/withdraw"),
+    ]:
+        response = client.request(method, path, json={}, headers=auth(keys, "volcans"))
+        assert_problem(response, 404)
+    listed = client.get("/v1/units", headers=auth(keys, "volcans")).json()
+    assert listed["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer hm_nonsense"}, 401),
+        ({"Authorization": "Basic x"}, 401),
+    ],
+)
+def test_missing_or_unknown_key(client: TestClient, headers: dict[str, str], status: int) -> None:
+    """No usable key: 401 problem with a WWW-Authenticate challenge."""
+    response = client.get("/v1/units", headers=headers)
+    assert_problem(response, status)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_revoked_key_is_refused(client: TestClient, keys: dict[str, str], session: Session) -> None:
+    """A revoked key stops working on the next request."""
+    assert client.get("/v1/units", headers=auth(keys, "dome")).status_code == 200
+    revoke_key(session, keys["dome"].split()[1][:10])
+    session.commit()
+    assert_problem(client.get("/v1/units", headers=auth(keys, "dome")), 401)
+
+
+@pytest.mark.parametrize("who", ["coordinator", "admin"])
+def test_only_landlords_post_units(client: TestClient, keys: dict[str, str], who: str) -> None:
+    """Coordinators read units but do not post them: 403 problem."""
+    assert_problem(client.post("/v1/units", json=UNIT, headers=auth(keys, who)), 403)
+
+
+def test_invalid_fields_are_named(client: TestClient, keys: dict[str, str]) -> None:
+    """Every bad field is named in `errors`, with its location."""
+    response = client.post(
+        "/v1/units",
+        json={**UNIT, "rooms": 0, "surface_m2": "big", "lease_kind": "rent-to-own"},
+        headers=auth(keys, "dome"),
+    )
+    fields = {e["field"] for e in assert_problem(response, 422)["errors"]}
+    assert fields == {"body.rooms", "body.surface_m2", "body.lease_kind"}
+
+
+def test_unknown_commune_is_a_422_naming_it(client: TestClient, keys: dict[str, str]) -> None:
+    """A commune the geocoder does not know is refused with close names."""
+    response = client.post(
+        "/v1/units",
+        json={**UNIT, "commune": "Rion", "postcode": "63999"},
+        headers=auth(keys, "dome"),
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["field"] == "body.commune"
+
+
+def test_reposting_a_reference_is_a_conflict(client: TestClient, keys: dict[str, str]) -> None:
+    """The same reference twice: 409 naming it, and still one unit."""
+    assert client.post("/v1/units", json=UNIT, headers=auth(keys, "dome")).status_code == 201
+    body = assert_problem(client.post("/v1/units", json=UNIT, headers=auth(keys, "dome")), 409)
+    assert "LOT-1" in body["detail"]
+    assert len(client.get("/v1/units", headers=auth(keys, "dome")).json()["items"]) == 1
+
+
+def test_idempotent_retry_returns_the_first_result(
+    client: TestClient, keys: dict[str, str], session: Session
+) -> None:
+    """A retried POST with the same Idempotency-Key returns the first unit, creates no other;
+    the same key with another body is refused."""
+    headers = {**auth(keys, "dome"), "Idempotency-Key": "retry-1"}
+    first = client.post("/v1/units", json=UNIT, headers=headers)
+    second = client.post("/v1/units", json=UNIT, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert session.scalar(select(func.count()).select_from(Unit)) == 1
+    other = client.post("/v1/units", json={**UNIT, "reference": "LOT-2"}, headers=headers)
+    assert_problem(other, 409)
+
+
+def test_cursor_pagination_walks_every_unit_once(client: TestClient, keys: dict[str, str]) -> None:
+    """Pages of two, following next_cursor, list all five units once, in order."""
+    for n in range(5):
+        client.post("/v1/units", json={**UNIT, "reference": f"LOT-{n}"}, headers=auth(keys, "dome"))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/units", params=params, headers=auth(keys, "dome")).json()
+        seen += [u["reference"] for u in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"LOT-{n}" for n in range(5)]
+    assert_problem(client.get("/v1/units?cursor=%%%", headers=auth(keys, "dome")), 422)
+
+
+def test_filters_by_status_and_commune(client: TestClient, keys: dict[str, str]) -> None:
+    """status and commune filter the list."""
+    first = client.post("/v1/units", json=UNIT, headers=auth(keys, "dome")).json()
+    client.post(
+        "/v1/units",
+        json={**UNIT, "reference": "LOT-2", "commune": "Issoire", "postcode": "63500"},
+        headers=auth(keys, "dome"),
+    )
+    client.post(f"/v1/units/{first['id']}/withdraw", headers=auth(keys, "dome"))
+    vacant = client.get("/v1/units?status=vacant", headers=auth(keys, "dome")).json()["items"]
+    assert [u["reference"] for u in vacant] == ["LOT-2"]
+    riom = client.get("/v1/units?commune=Riom", headers=auth(keys, "dome")).json()["items"]
+    assert [u["status"] for u in riom] == ["withdrawn"]
+
+
+def test_patch_with_a_stale_version_changes_nothing(
+    client: TestClient, keys: dict[str, str], session: Session
+) -> None:
+    """PATCH applies the given fields, bumps the version and is audited; a stale version
+    is a 409 and leaves the unit as it was."""
+    unit = client.post("/v1/units", json=UNIT, headers=auth(keys, "dome")).json()
+    path = f"/v1/units/{unit['id']}"
+    changed = client.patch(path, json={"rent_eur": 370, "version": 1}, headers=auth(keys, "dome"))
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["rent_eur"], changed.json()["version"]) == (370.0, 2)
+    stale = client.patch(path, json={"rent_eur": 999, "version": 1}, headers=auth(keys, "dome"))
+    assert_problem(stale, 409)
+    assert client.get(path, headers=auth(keys, "dome")).json()["rent_eur"] == 370.0
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "unit")).all()
+    assert actions == ["unit.posted", "unit.updated"]
+
+
+def test_patch_moving_the_unit_geocodes_again(client: TestClient, keys: dict[str, str]) -> None:
+    """Changing commune and postcode without coordinates places the unit in the new commune."""
+    unit = client.post("/v1/units", json=UNIT, headers=auth(keys, "dome")).json()
+    moved = client.patch(
+        f"/v1/units/{unit['id']}",
+        json={"commune": "Issoire", "postcode": "63500"},
+        headers=auth(keys, "dome"),
+    ).json()
+    assert moved["lat"] == pytest.approx(45.54, abs=0.02)
+
+
+def test_import_is_all_or_nothing(
+    client: TestClient, keys: dict[str, str], session: Session
+) -> None:
+    """A CSV with one bad row imports nothing and lists the row and field; a good one imports."""
+    header = "reference,commune,postcode,rooms,surface_m2,rent_eur,available_from\n"
+    good = "LOT-7,Riom,63200,3,61,355,2026-12-01\n"
+    bad = "LOT-8,Riom,63200,3,-4,355,2026-12-01\n"
+    headers = {**auth(keys, "dome"), "Content-Type": "text/csv"}
+    refused = client.post("/v1/units/import", content=header + good + bad, headers=headers)
+    body = assert_problem(refused, 422)
+    assert body["errors"] == [
+        {"row": 3, "field": "surface_m2", "message": "Input should be greater than 0"}
+    ]
+    assert session.scalar(select(func.count()).select_from(Unit)) == 0
+    imported = client.post("/v1/units/import", content=header + good, headers=headers)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["imported"] == 1
+
+
+def test_unknown_route_is_a_problem(client: TestClient) -> None:
+    """Even a wrong URL answers in problem+json."""
+    assert_problem(client.get("/v1/nowhere"), 404)
+
+
+def test_openapi_documents_every_body_with_an_example(client: TestClient) -> None:
+    """/docs is complete: every request body of the API has an example."""
+    spec = client.get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            for media in body["content"].values():
+                assert "example" in media or "examples" in media, f"{method} {path}"
