@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,10 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
-from api.routes import units
+from api.routes import households, proposals, rounds, units
 from models.db import make_engine, session_factory
 from services.geocoding import make_geocoder
 from services.settings import Settings
+from services.worker import RoundWorker
 
 
 def create_app(
@@ -25,16 +31,35 @@ def create_app(
     """The app; `sessions` lets tests bind every request to their rolled-back connection."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url, pool_pre_ping=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if settings.run_worker:
+            worker = RoundWorker(app.state.sessions, f"{socket.gethostname()}:{os.getpid()}")
+            thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=30)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="housing-match",
         version="0.1.0",
         description="Landlords post vacant social housing units; coordinators match them "
         "with refugee households. Authenticate with `Authorization: Bearer <API key>`.",
     )
+    app.state.settings = settings
     app.state.sessions = sessions or session_factory(engine)
     app.state.geocoder = geocoder or make_geocoder(settings)
     add_exception_handlers(app)
     app.include_router(units.router)
+    app.include_router(households.router)
+    app.include_router(rounds.router)
+    app.include_router(proposals.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> Any:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from models import LeaseKind, UnitStatus
+from models import HouseholdStatus, LeaseKind, UnitStatus
 
 
 class UnitOut(BaseModel):
@@ -73,3 +74,153 @@ UNIT_EXAMPLE = {
     "in_priority_neighbourhood": False,
     "lease_kind": "direct",
 }
+
+
+class PlaceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    address: str | None
+    commune: str | None
+    postcode: str | None
+    lat: float
+    lon: float
+
+
+class HouseholdOut(BaseModel):
+    """Everything about a household: for coordinators only (health data, workplaces)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reference: str
+    adults: int
+    couple: bool
+    children_ages: list[int]
+    monthly_resources_eur: float
+    housing_benefit_eur: float
+    workplaces: list[PlaceOut]
+    needs_wheelchair: bool
+    needs_reduced_mobility: bool
+    care_site_label: str | None
+    care_site_lat: float | None
+    care_site_lon: float | None
+    care_site_max_km: float | None
+    preferred_communes: list[str]
+    excluded_communes: list[str]
+    accepted_lease_kinds: list[str]
+    registered_on: date
+    urgent: bool
+    urgent_reason: str | None
+    urgent_deadline: date | None
+    application_number: str | None
+    consent_to_share: bool
+    status: HouseholdStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class HouseholdPage(BaseModel):
+    items: list[HouseholdOut]
+    next_cursor: str | None
+
+
+HOUSEHOLD_EXAMPLE = {
+    "reference": "HH-2026-0412",
+    "adults": 2,
+    "couple": True,
+    "children_ages": [3, 8, 12],
+    "monthly_resources_eur": 1610.0,
+    "housing_benefit_eur": 390.0,
+    "workplaces": [{"commune": "Clermont-Ferrand", "postcode": "63000"}],
+    "needs": {"reduced_mobility": False},
+    "preferred_communes": ["Clermont-Ferrand"],
+    "registered_on": "2026-09-14",
+    "urgent": True,
+    "urgent_reason": "leaving an emergency reception centre (CAO) that closes",
+    "urgent_deadline": "2027-01-15",
+    "consent_to_share": True,
+}
+
+
+class RoundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    policy: dict[str, object]
+    statistics: dict[str, object] | None
+    error: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    published_at: datetime | None
+
+
+class ProposalForCoordinator(BaseModel):
+    id: int
+    round_id: int
+    household_id: int
+    household_reference: str
+    unit_id: int
+    unit_reference: str
+    rank: int
+    score: int
+    score_breakdown: dict[str, int]
+    status: str
+    household_answer: str | None
+    commission_answer: str | None
+    reason_code: str | None
+    reason_text: str | None
+    respond_by: date | None
+
+
+class HouseholdForLandlord(BaseModel):
+    """What a commission needs to decide, and nothing else: no health details, no
+    workplaces. Without the household's consent, no reference or application number."""
+
+    reference: str | None
+    application_number: str | None
+    size: int
+    adults: int
+    couple: bool
+    children_ages: list[int]
+    monthly_resources_eur: float
+    housing_benefit_eur: float
+    unit_meets_accessibility_needs: bool
+
+
+class ProposalForLandlord(BaseModel):
+    id: int
+    unit_id: int
+    unit_reference: str
+    lease_kind: str
+    rank: int
+    status: str
+    household_answer: str | None
+    commission_answer: str | None
+    reason_code: str | None
+    respond_by: date | None
+    household: HouseholdForLandlord
+
+
+class ProposalPage(BaseModel):
+    items: list[ProposalForCoordinator] | list[ProposalForLandlord]
+    next_cursor: str | None
+
+
+class HouseholdAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Literal["accepted", "refused"]
+    reason_code: str | None = None
+    reason_text: str | None = None
+
+
+class CommissionDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approved", "rejected"]
+    reason_code: str | None = None
+    reason_text: str | None = None

@@ -262,6 +262,8 @@ class MatchRound(TimestampMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(100))  # who claimed the round
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     proposals: Mapped[list[Proposal]] = relationship(back_populates="round", lazy="raise")
 
@@ -286,7 +288,9 @@ class Proposal(TimestampMixin, Base):
     )
     reason_code: Mapped[str | None] = mapped_column(String(64))
     reason_text: Mapped[str | None] = mapped_column(Text)
-    respond_by: Mapped[date | None] = mapped_column(Date)
+    respond_by: Mapped[date | None] = mapped_column(Date)  # the deadline of the current stage
+    household_answer: Mapped[str | None] = mapped_column(String(16))  # accepted | refused
+    commission_answer: Mapped[str | None] = mapped_column(String(16))  # approved | rejected
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     round: Mapped[MatchRound] = relationship(back_populates="proposals", lazy="raise")
@@ -365,3 +369,33 @@ class IdempotentRequest(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+class MoveInChecklist(TimestampMixin, Base):
+    """Preparing a household's move once its lease is signed; settled when every step is done."""
+
+    __tablename__ = "move_in_checklists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), unique=True
+    )
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"))
+    meters_opened_on: Mapped[date | None] = mapped_column(Date)
+    home_insurance_on: Mapped[date | None] = mapped_column(Date)
+    housing_benefit_filed_on: Mapped[date | None] = mapped_column(Date)
+    essential_furniture_on: Mapped[date | None] = mapped_column(Date)
+    first_support_visit_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    STEPS = (
+        "meters_opened_on",
+        "home_insurance_on",
+        "housing_benefit_filed_on",
+        "essential_furniture_on",
+        "first_support_visit_on",
+    )
+
+    @property
+    def settled(self) -> bool:
+        return all(getattr(self, step) is not None for step in self.STEPS)

@@ -11,7 +11,9 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
-from services.access import Actor
+from services.access import SYSTEM, Actor
+
+__all__ = ["SYSTEM", "record", "snapshot"]
 
 
 def snapshot(row: object, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:

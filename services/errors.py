@@ -63,3 +63,14 @@ class InvalidInput(DomainError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+class StaleRound(Conflict):
+    """Households or units changed since the round read them: publishing would be unsafe."""
+
+    def __init__(self, round_id: int, changed: list[str]) -> None:
+        self.changed = changed
+        super().__init__(
+            f"round {round_id} is stale, nothing was published; changed since it was solved: "
+            + ", ".join(changed)
+        )

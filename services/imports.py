@@ -195,6 +195,43 @@ def import_units(
     return units
 
 
+def build_household(
+    record: HouseholdRecord, geocoder: Geocoder
+) -> tuple[Household, list[tuple[str, str]]]:
+    """The household of a validated record, with its workplaces geocoded; the (field,
+    message) of every workplace that could not be placed."""
+    problems: list[tuple[str, str]] = []
+    workplaces = []
+    for index, place in enumerate(record.workplaces):
+        try:
+            lat, lon = _geocode_place(geocoder, place)
+        except GeocodingError as error:
+            problems.append((f"workplaces[{index}]", str(error)))
+            continue
+        workplaces.append(
+            Workplace(
+                address=place.address,
+                commune=place.commune,
+                postcode=place.postcode,
+                lat=lat,
+                lon=lon,
+            )
+        )
+    site = record.needs.care_site
+    household = Household(
+        **record.model_dump(exclude={"workplaces", "needs", "accepted_lease_kinds"}),
+        accepted_lease_kinds=[str(kind) for kind in record.accepted_lease_kinds],
+        needs_wheelchair=record.needs.wheelchair,
+        needs_reduced_mobility=record.needs.reduced_mobility,
+        care_site_label=site.label if site else None,
+        care_site_lat=site.lat if site else None,
+        care_site_lon=site.lon if site else None,
+        care_site_max_km=site.max_km if site else None,
+        workplaces=workplaces,
+    )
+    return household, problems
+
+
 def import_households(
     session: Session, source: str, text: str, geocoder: Geocoder
 ) -> list[Household]:
@@ -208,36 +245,9 @@ def import_households(
                 RowError(source, row, "reference", f"household {record.reference} already exists")
             )
             continue
-        workplaces = []
-        for index, place in enumerate(record.workplaces):
-            try:
-                lat, lon = _geocode_place(geocoder, place)
-            except GeocodingError as error:
-                errors.append(RowError(source, row, f"workplaces[{index}]", str(error)))
-                continue
-            workplaces.append(
-                Workplace(
-                    address=place.address,
-                    commune=place.commune,
-                    postcode=place.postcode,
-                    lat=lat,
-                    lon=lon,
-                )
-            )
-        site = record.needs.care_site
-        households.append(
-            Household(
-                **record.model_dump(exclude={"workplaces", "needs", "accepted_lease_kinds"}),
-                accepted_lease_kinds=[str(kind) for kind in record.accepted_lease_kinds],
-                needs_wheelchair=record.needs.wheelchair,
-                needs_reduced_mobility=record.needs.reduced_mobility,
-                care_site_label=site.label if site else None,
-                care_site_lat=site.lat if site else None,
-                care_site_lon=site.lon if site else None,
-                care_site_max_km=site.max_km if site else None,
-                workplaces=workplaces,
-            )
-        )
+        household, problems = build_household(record, geocoder)
+        errors += [RowError(source, row, field, message) for field, message in problems]
+        households.append(household)
     if errors:
         raise InvalidImport(errors)
     session.add_all(households)

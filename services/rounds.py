@@ -1,10 +1,10 @@
-"""Match rounds over the database: snapshot the waiting households and vacant units, solve,
-store the result on the MatchRound. Publishing proposals is a separate step (the API issue)."""
+"""Match rounds over the database: queue, snapshot the waiting households and vacant units,
+solve, store the result on the MatchRound, and publish it as proposals."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,16 +12,22 @@ from sqlalchemy.orm import Session, selectinload
 
 import matcher
 from models import (
+    ApiRole,
     AuditEvent,
     Exclusion,
     Household,
     HouseholdStatus,
     Landlord,
     MatchRound,
+    Proposal,
+    ProposalStatus,
     RoundStatus,
     Unit,
     UnitStatus,
 )
+from services import audit
+from services.access import Actor
+from services.errors import Conflict, NotFound, StaleRound
 from services.roundfile import PolicyIn, result_to_json, to_policy
 
 
@@ -32,11 +38,12 @@ def unit_key(unit: Unit, landlord_name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What a round read: the instance, and the versions to detect later changes."""
+    """What a round read: the instance, and each row's id and version, to publish the round
+    and to notice what changed since."""
 
     instance: matcher.Instance
-    household_versions: dict[str, int]
-    unit_versions: dict[str, int]
+    households: dict[str, tuple[int, int]]  # reference -> (id, version)
+    units: dict[str, tuple[int, int]]  # unit key -> (id, version)
     excluded_pairs: frozenset[tuple[str, str]]
 
 
@@ -115,8 +122,8 @@ def take_snapshot(session: Session) -> Snapshot:
             tuple(to_matcher_household(h) for h in households),
             tuple(to_matcher_unit(unit, name) for unit, name in rows),
         ),
-        household_versions={h.reference: h.version for h in households},
-        unit_versions={key_of_unit[unit.id]: unit.version for unit, _ in rows},
+        households={h.reference: (h.id, h.version) for h in households},
+        units={key_of_unit[unit.id]: (unit.id, unit.version) for unit, _ in rows},
         excluded_pairs=frozenset(
             (reference_of_household[h], key_of_unit[u])
             for h, u in exclusions
@@ -125,33 +132,37 @@ def take_snapshot(session: Session) -> Snapshot:
     )
 
 
-def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRound:
-    """Solve a round on the current snapshot and store its result (status SOLVED)."""
-    started = datetime.now(UTC)
+def queue_round(session: Session, actor: Actor, policy_in: PolicyIn) -> MatchRound:
+    """A round waiting for a worker (POST /v1/rounds answers 202 with it)."""
+    actor.require(ApiRole.COORDINATOR)
     match_round = MatchRound(
         policy=policy_in.model_dump(mode="json"),
-        status=RoundStatus.RUNNING,
-        created_by=created_by,
-        started_at=started,
+        status=RoundStatus.QUEUED,
+        created_by=f"{actor.role}:{actor.name}",
     )
     session.add(match_round)
     session.flush()
+    audit.record(session, actor, "round.queued", "match_round", match_round.id)
+    return match_round
+
+
+def solve_round(session: Session, match_round: MatchRound) -> None:
+    """Solve a claimed round on the current snapshot and store its result (SOLVED).
+    The caller's transaction is the snapshot: on PostgreSQL, run it REPEATABLE READ."""
     snapshot = take_snapshot(session)
+    policy_in = PolicyIn.model_validate(match_round.policy)
     policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
     result = matcher.solve(snapshot.instance, policy)
     document: dict[str, Any] = result_to_json(result)
-    document["snapshot"] = {
-        "household_versions": snapshot.household_versions,
-        "unit_versions": snapshot.unit_versions,
-    }
+    document["snapshot"] = {"households": snapshot.households, "units": snapshot.units}
     match_round.result = document
     match_round.statistics = document["stats"]
     match_round.status = RoundStatus.SOLVED
     match_round.finished_at = datetime.now(UTC)
     session.add(
         AuditEvent(
-            actor=created_by,
+            actor=match_round.worker or "system",
             action="round.solved",
             entity="match_round",
             entity_id=str(match_round.id),
@@ -159,4 +170,99 @@ def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRo
         )
     )
     session.flush()
+
+
+def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRound:
+    """Queue and solve a round at once, in the caller's transaction (the CLI's demo)."""
+    match_round = MatchRound(
+        policy=policy_in.model_dump(mode="json"),
+        status=RoundStatus.RUNNING,
+        created_by=created_by,
+        started_at=datetime.now(UTC),
+    )
+    session.add(match_round)
+    session.flush()
+    solve_round(session, match_round)
     return match_round
+
+
+def get_round(session: Session, actor: Actor, round_id: int) -> MatchRound:
+    actor.require(ApiRole.COORDINATOR)
+    match_round = session.get(MatchRound, round_id)
+    if match_round is None:
+        raise NotFound("round", round_id)
+    return match_round
+
+
+def publish_round(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    today: date,
+    household_days: int,
+) -> list[Proposal]:
+    """Proposals for every match, units and households moved to PROPOSED, in one
+    transaction; or StaleRound listing what changed since the round read it, and nothing."""
+    match_round = get_round(session, actor, round_id)
+    if match_round.status is not RoundStatus.SOLVED or match_round.result is None:
+        raise Conflict(
+            f"round {round_id} is {match_round.status}: only a solved round can be published",
+            field="status",
+        )
+    snapshot = match_round.result["snapshot"]
+    matches = match_round.result["matches"]
+    household_ids = {m["household"]: snapshot["households"][m["household"]] for m in matches}
+    unit_ids = {m["unit"]: snapshot["units"][m["unit"]] for m in matches}
+    households = {
+        h.id: h
+        for h in session.scalars(
+            select(Household).where(Household.id.in_([i for i, _ in household_ids.values()]))
+        )
+    }
+    units = {
+        u.id: u
+        for u in session.scalars(select(Unit).where(Unit.id.in_([i for i, _ in unit_ids.values()])))
+    }
+    changed = [
+        f"household {reference}"
+        for reference, (row_id, version) in household_ids.items()
+        if row_id not in households or households[row_id].version != version
+    ] + [
+        f"unit {key}"
+        for key, (row_id, version) in unit_ids.items()
+        if row_id not in units or units[row_id].version != version
+    ]
+    if changed:
+        raise StaleRound(round_id, sorted(changed))
+    proposals = []
+    for match in matches:
+        household = households[household_ids[match["household"]][0]]
+        unit = units[unit_ids[match["unit"]][0]]
+        proposals.append(
+            Proposal(
+                round_id=round_id,
+                household_id=household.id,
+                unit_id=unit.id,
+                rank=match["rank"],
+                score=match["score"],
+                score_breakdown=match["score_breakdown"],
+                status=ProposalStatus.PROPOSED,
+                respond_by=today + timedelta(days=household_days),
+            )
+        )
+        household.status = HouseholdStatus.PROPOSED
+        unit.status = UnitStatus.PROPOSED
+    session.add_all(proposals)
+    match_round.status = RoundStatus.PUBLISHED
+    match_round.published_at = datetime.now(UTC)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "round.published",
+        "match_round",
+        round_id,
+        before={"status": "solved"},
+        after={"status": "published", "proposals": len(proposals)},
+    )
+    return proposals

@@ -29,3 +29,7 @@ class Settings(BaseSettings):
     geocoder_domain: str | None = None  # e.g. a local addok for BAN
     geocoder_user_agent: str = "housing-match"
     fixtures_dir: Path = FIXTURES_DIR
+    household_response_days: int = 10  # a household answers a proposal within this
+    commission_response_days: int = 30  # a commission decides within this, once accepted
+    stalled_within_days: int = 3  # "stalled" lists proposals due within this many days
+    run_worker: bool = True  # `serve` also solves queued rounds in a background thread

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -19,6 +18,7 @@ from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
 from services.geocoding import GeocodingError, locate
 from services.imports import import_units
+from services.pages import after_id, next_cursor
 from services.records import UnitRecord
 
 EDITABLE_STATUSES = (UnitStatus.VACANT, UnitStatus.WITHDRAWN)
@@ -98,22 +98,6 @@ def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
     return unit
 
 
-def _cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"u{last_id}".encode()).decode().rstrip("=")
-
-
-def _after_id(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not decoded.startswith("u"):
-            raise ValueError(decoded)
-        return int(decoded[1:])
-    except ValueError:
-        raise InvalidInput("cursor", "not a cursor returned by this API") from None
-
-
 def list_units(
     session: Session,
     actor: Actor,
@@ -125,17 +109,15 @@ def list_units(
 ) -> tuple[Sequence[Unit], str | None]:
     """A page of units in id order, and the cursor of the next page (None at the end)."""
     actor.require(ApiRole.LANDLORD, ApiRole.COORDINATOR, ApiRole.ADMIN)
-    query = select(Unit).where(Unit.id > _after_id(cursor)).order_by(Unit.id).limit(limit + 1)
+    query = select(Unit).where(Unit.id > after_id(cursor)).order_by(Unit.id).limit(limit + 1)
     if actor.role is ApiRole.LANDLORD:
         query = query.where(Unit.landlord_id == actor.landlord_id)
     if status is not None:
         query = query.where(Unit.status == status)
     if commune:
         query = query.where(Unit.commune == commune)
-    units = session.scalars(query).all()
-    if len(units) > limit:
-        return units[:limit], _cursor(units[limit - 1].id)
-    return units, None
+    rows = session.scalars(query).all()
+    return rows[:limit], next_cursor(rows, limit)
 
 
 def update_unit(

@@ -23,6 +23,9 @@ from models import migrate
 from models.db import make_engine
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.settings import Settings
+from tests.api import client, keys
+
+__all__ = ["client", "keys"]  # HTTP fixtures, shared by the API tests
 
 POSTGRES_URL = os.environ.get(
     "HOUSING_MATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -21,6 +21,7 @@ TABLES = {
     "audit_events",
     "api_keys",
     "idempotent_requests",
+    "move_in_checklists",
 }
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import CurrentActor, CurrentGeocoder, DbSession
 from api.idempotency import remember, replay
@@ -27,6 +28,23 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "Clashes with the unit's current state"}
 }
+
+
+def import_body(record: type[BaseModel], example: dict[str, Any], csv: str) -> dict[str, Any]:
+    """OpenAPI of an import body: CSV text or a JSON array of records."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": csv},
+                "application/json": {
+                    "schema": {"type": "array", "items": record.model_json_schema()},
+                    "example": [example],
+                },
+            },
+        }
+    }
+
 
 UnitBody = Annotated[UnitRecord, Body(openapi_examples={"T3": {"value": UNIT_EXAMPLE}})]
 
@@ -83,22 +101,12 @@ def list_units(
     response_model=ImportResult,
     responses=PROBLEMS,
     summary="Import units from CSV or JSON, all or nothing",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "example": "reference,commune,postcode,rooms,surface_m2,rent_eur,"
-                    "available_from\nLOT-1,Riom,63200,3,61,355,2026-12-01\n",
-                },
-                "application/json": {
-                    "schema": {"type": "array", "items": UnitRecord.model_json_schema()},
-                    "example": [UNIT_EXAMPLE],
-                },
-            },
-        }
-    },
+    openapi_extra=import_body(
+        UnitRecord,
+        UNIT_EXAMPLE,
+        "reference,commune,postcode,rooms,surface_m2,rent_eur,available_from\n"
+        "LOT-1,Riom,63200,3,61,355,2026-12-01\n",
+    ),
 )
 async def import_units(
     request: Request,

@@ -1,0 +1,138 @@
+"""Coordinators keep the list of households waiting to be housed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from api.deps import CurrentActor, CurrentGeocoder, DbSession
+from api.routes.units import CONFLICT, PROBLEMS, import_body
+from api.schemas import (
+    HOUSEHOLD_EXAMPLE,
+    HouseholdOut,
+    HouseholdPage,
+    ImportResult,
+    Problem,
+)
+from models import HouseholdStatus
+from services import households
+from services.records import HouseholdRecord
+
+router = APIRouter(prefix="/v1/households", tags=["households"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such household"}
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=HouseholdOut,
+    responses={**PROBLEMS, **CONFLICT},
+    summary="Register a household waiting for housing",
+)
+def create_household(
+    body: Annotated[
+        HouseholdRecord, Body(openapi_examples={"family": {"value": HOUSEHOLD_EXAMPLE}})
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+    geocoder: CurrentGeocoder,
+) -> Any:
+    """Workplaces given by commune and postcode are geocoded."""
+    return HouseholdOut.model_validate(households.create_household(db, actor, body, geocoder))
+
+
+@router.get("", response_model=HouseholdPage, responses=PROBLEMS, summary="List households")
+def list_households(
+    db: DbSession,
+    actor: CurrentActor,
+    status: HouseholdStatus | None = None,
+    urgent: bool | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Any:
+    page, next_cursor = households.list_households(
+        db, actor, status=status, urgent=urgent, cursor=cursor, limit=limit
+    )
+    return HouseholdPage(
+        items=[HouseholdOut.model_validate(h) for h in page], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    response_model=ImportResult,
+    responses=PROBLEMS,
+    summary="Import households from JSON or CSV, all or nothing",
+    openapi_extra=import_body(
+        HouseholdRecord,
+        HOUSEHOLD_EXAMPLE,
+        "reference,adults,monthly_resources_eur,registered_on,children_ages\n"
+        "HH-1,1,646,2026-10-01,\nHH-2,2,1400,2026-09-15,4;9\n",
+    ),
+)
+async def import_households(
+    request: Request, db: DbSession, actor: CurrentActor, geocoder: CurrentGeocoder
+) -> Any:
+    """In CSV, list columns hold values separated by ';' (nested workplaces and needs need
+    JSON). One bad row refuses the file, every problem listed by row and field."""
+    content_type = request.headers.get("content-type", "")
+    source = "upload.csv" if "csv" in content_type else "upload.json"
+    text = (await request.body()).decode("utf-8", errors="replace")
+    imported = households.import_coordinator_households(db, actor, source, text, geocoder)
+    return ImportResult(imported=len(imported), ids=[h.id for h in imported])
+
+
+@router.get(
+    "/{household_id}",
+    response_model=HouseholdOut,
+    responses={**PROBLEMS, **NOT_FOUND},
+    summary="A household",
+)
+def get_household(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    return HouseholdOut.model_validate(households.get_household(db, actor, household_id))
+
+
+@router.patch(
+    "/{household_id}",
+    response_model=HouseholdOut,
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Change a waiting or withdrawn household",
+)
+def patch_household(
+    household_id: int,
+    changes: Annotated[
+        dict[str, Any],
+        Body(
+            openapi_examples={
+                "new job": {
+                    "value": {
+                        "workplaces": [{"commune": "Riom", "postcode": "63200"}],
+                        "version": 1,
+                    }
+                }
+            }
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+    geocoder: CurrentGeocoder,
+) -> Any:
+    """Any field of the household; the result is validated as a whole. Give `version` to
+    refuse the change if the household changed since you read it."""
+    version = changes.pop("version", None)
+    household = households.update_household(db, actor, household_id, changes, geocoder, version)
+    return HouseholdOut.model_validate(household)
+
+
+@router.post(
+    "/{household_id}/withdraw",
+    response_model=HouseholdOut,
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Take a household off the waiting list",
+)
+def withdraw_household(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    return HouseholdOut.model_validate(households.withdraw_household(db, actor, household_id))

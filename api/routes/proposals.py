@@ -1,0 +1,201 @@
+"""Proposals: landlords see theirs, data minimised, and record the commission's decision and
+the lease; coordinators see all and record the household's answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from api.deps import CurrentActor, DbSession
+from api.routes.units import CONFLICT, PROBLEMS
+from api.schemas import (
+    CommissionDecision,
+    HouseholdAnswer,
+    HouseholdForLandlord,
+    Problem,
+    ProposalForCoordinator,
+    ProposalForLandlord,
+    ProposalPage,
+)
+from models import ApiRole, ProposalStatus
+from services import proposals
+from services.access import Actor
+
+router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such proposal among yours"}
+}
+
+
+def view(actor: Actor, proposal: Any) -> ProposalForCoordinator | ProposalForLandlord:
+    household, unit = proposal.household, proposal.unit
+    if actor.role is ApiRole.LANDLORD:
+        meets = proposals.accessibility_met(household, unit)
+        consent = household.consent_to_share
+        return ProposalForLandlord(
+            id=proposal.id,
+            unit_id=unit.id,
+            unit_reference=unit.reference,
+            lease_kind=str(unit.lease_kind),
+            rank=proposal.rank,
+            status=str(proposal.status),
+            household_answer=proposal.household_answer,
+            commission_answer=proposal.commission_answer,
+            reason_code=proposal.reason_code,
+            respond_by=proposal.respond_by,
+            household=HouseholdForLandlord(
+                reference=household.reference if consent else None,
+                application_number=household.application_number if consent else None,
+                size=household.size,
+                adults=household.adults,
+                couple=household.couple,
+                children_ages=list(household.children_ages),
+                monthly_resources_eur=float(household.monthly_resources_eur),
+                housing_benefit_eur=float(household.housing_benefit_eur),
+                unit_meets_accessibility_needs=meets,
+            ),
+        )
+    return ProposalForCoordinator(
+        id=proposal.id,
+        round_id=proposal.round_id,
+        household_id=household.id,
+        household_reference=household.reference,
+        unit_id=unit.id,
+        unit_reference=unit.reference,
+        rank=proposal.rank,
+        score=proposal.score,
+        score_breakdown=proposal.score_breakdown,
+        status=str(proposal.status),
+        household_answer=proposal.household_answer,
+        commission_answer=proposal.commission_answer,
+        reason_code=proposal.reason_code,
+        reason_text=proposal.reason_text,
+        respond_by=proposal.respond_by,
+    )
+
+
+@router.get("", response_model=ProposalPage, responses=PROBLEMS, summary="List proposals")
+def list_proposals(
+    db: DbSession,
+    actor: CurrentActor,
+    status: ProposalStatus | None = None,
+    round_id: int | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Any:
+    """A landlord's: only for its units, with the household's size, composition and
+    resources, never health details or workplaces."""
+    page, next_cursor = proposals.list_proposals(
+        db, actor, status=status, round_id=round_id, cursor=cursor, limit=limit
+    )
+    return {"items": [view(actor, p) for p in page], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/stalled",
+    response_model=list[ProposalForCoordinator],
+    responses=PROBLEMS,
+    summary="Proposals close to or past their deadline",
+)
+def stalled(request: Request, db: DbSession, actor: CurrentActor) -> Any:
+    settings = request.app.state.settings
+    rows = proposals.stalled(db, actor, date.today(), settings.stalled_within_days)
+    return [view(actor, p) for p in rows]
+
+
+@router.get("/{proposal_id}", responses={**PROBLEMS, **NOT_FOUND}, summary="A proposal")
+def get_proposal(proposal_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    return view(actor, proposals.get_proposal(db, actor, proposal_id))
+
+
+@router.post(
+    "/{proposal_id}/household-response",
+    response_model=ProposalForCoordinator,
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Record the household's answer",
+)
+def household_response(
+    proposal_id: int,
+    body: Annotated[
+        HouseholdAnswer,
+        Body(
+            openapi_examples={
+                "accepted": {"value": {"answer": "accepted"}},
+                "refused": {
+                    "value": {
+                        "answer": "refused",
+                        "reason_code": "too_far_from_work",
+                        "reason_text": "two hours by bus to the factory",
+                    }
+                },
+            }
+        ),
+    ],
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    """A refusal needs a household-side reason code (docs/reasons.md); it bars the pair from
+    later rounds and returns the household to the waiting list."""
+    proposal = proposals.household_response(
+        db,
+        actor,
+        proposal_id,
+        accepted=body.answer == "accepted",
+        reason_code=body.reason_code,
+        reason_text=body.reason_text,
+        today=date.today(),
+        commission_days=request.app.state.settings.commission_response_days,
+    )
+    return view(actor, proposal)
+
+
+@router.post(
+    "/{proposal_id}/decision",
+    response_model=ProposalForLandlord,
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Record the attribution commission's decision",
+)
+def decision(
+    proposal_id: int,
+    body: Annotated[
+        CommissionDecision,
+        Body(
+            openapi_examples={
+                "approved": {"value": {"decision": "approved"}},
+                "rejected": {
+                    "value": {
+                        "decision": "rejected",
+                        "reason_code": "commission_file_incomplete",
+                        "reason_text": "tax notice missing",
+                    }
+                },
+            }
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    """A rejection needs a landlord-side reason code (docs/reasons.md)."""
+    proposal = proposals.commission_decision(
+        db,
+        actor,
+        proposal_id,
+        approved=body.decision == "approved",
+        reason_code=body.reason_code,
+        reason_text=body.reason_text,
+    )
+    return view(actor, proposal)
+
+
+@router.post(
+    "/{proposal_id}/lease-signed",
+    response_model=ProposalForLandlord,
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Record the signed lease",
+)
+def lease_signed(proposal_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    """The unit becomes let, the household housed; the unit's other candidates wait again."""
+    return view(actor, proposals.lease_signed(db, actor, proposal_id))

@@ -1,0 +1,97 @@
+"""Coordinators run match rounds in the background and publish them as proposals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentActor, DbSession
+from api.routes.units import CONFLICT, PROBLEMS
+from api.schemas import Problem, RoundOut
+from services import rounds
+from services.errors import Conflict, StaleRound
+from services.roundfile import PolicyIn
+
+router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such round"}
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=RoundOut,
+    responses=PROBLEMS,
+    summary="Queue a match round",
+)
+def queue_round(
+    policy: Annotated[
+        PolicyIn,
+        Body(
+            openapi_examples={
+                "defaults": {"value": {}},
+                "three candidates per unit": {
+                    "value": {"candidates_per_unit": 3, "max_commute_km": 35, "max_per_building": 4}
+                },
+            }
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    """Every waiting household and every vacant unit, at the time a worker picks the round
+    up. Follow it with GET /v1/rounds/{id}."""
+    return RoundOut.model_validate(rounds.queue_round(db, actor, policy))
+
+
+@router.get(
+    "/{round_id}", response_model=RoundOut, responses={**PROBLEMS, **NOT_FOUND}, summary="A round"
+)
+def get_round(round_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    """Status (queued, running, solved, published, failed), statistics when solved."""
+    return RoundOut.model_validate(rounds.get_round(db, actor, round_id))
+
+
+@router.get(
+    "/{round_id}/result",
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Matches with score breakdowns, unmatched households with reasons",
+)
+def get_result(round_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    match_round = rounds.get_round(db, actor, round_id)
+    if match_round.result is None:
+        raise Conflict(f"round {round_id} is {match_round.status}: no result yet", field="status")
+    return {key: value for key, value in match_round.result.items() if key != "snapshot"}
+
+
+@router.post(
+    "/{round_id}/publish",
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Publish a solved round as proposals",
+)
+def publish_round(round_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Any:
+    """In one transaction: a proposal per match, units and households moved to `proposed`.
+    If any of them changed since the round read them: 409 listing them, nothing published."""
+    settings = request.app.state.settings
+    try:
+        proposals = rounds.publish_round(
+            db, actor, round_id, date.today(), settings.household_response_days
+        )
+    except StaleRound as error:
+        db.rollback()
+        return JSONResponse(
+            {
+                "type": "https://housing-match.example/problems/stale-round",
+                "title": "Stale round",
+                "status": 409,
+                "detail": str(error),
+                "changed": error.changed,
+            },
+            status_code=409,
+            media_type="application/problem+json",
+        )
+    return {"round_id": round_id, "proposals": len(proposals)}

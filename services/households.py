@@ -1,0 +1,216 @@
+"""Use cases of the households waiting for housing (coordinators only: health data inside)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from geopy.geocoders.base import Geocoder
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import ApiRole, Household, HouseholdStatus
+from services import audit
+from services.access import Actor
+from services.errors import Conflict, InvalidInput, NotFound
+from services.imports import build_household, import_households
+from services.pages import after_id, next_cursor
+from services.records import HouseholdRecord
+
+EDITABLE_STATUSES = (HouseholdStatus.WAITING, HouseholdStatus.WITHDRAWN)
+
+
+def as_record(household: Household) -> dict[str, Any]:
+    """The household as the fields of a HouseholdRecord (the inverse of build_household)."""
+    site = None
+    if household.care_site_lat is not None and household.care_site_lon is not None:
+        site = {
+            "label": household.care_site_label,
+            "lat": household.care_site_lat,
+            "lon": household.care_site_lon,
+            "max_km": household.care_site_max_km,
+        }
+    return {
+        **{
+            name: getattr(household, name)
+            for name in HouseholdRecord.model_fields
+            if name not in {"workplaces", "needs"}
+        },
+        "workplaces": [
+            {
+                "address": w.address,
+                "commune": w.commune,
+                "postcode": w.postcode,
+                "lat": w.lat,
+                "lon": w.lon,
+            }
+            for w in household.workplaces
+        ],
+        "needs": {
+            "wheelchair": household.needs_wheelchair,
+            "reduced_mobility": household.needs_reduced_mobility,
+            "care_site": site,
+        },
+    }
+
+
+def _audit_view(household: Household) -> dict[str, Any]:
+    # The audit trail keeps what changed, not the health data or workplaces themselves.
+    return {
+        key: value
+        for key, value in audit.snapshot(household).items()
+        if not key.startswith(("needs_", "care_site"))
+    }
+
+
+def create_household(
+    session: Session, actor: Actor, record: HouseholdRecord, geocoder: Geocoder
+) -> Household:
+    actor.require(ApiRole.COORDINATOR)
+    existing = session.scalars(
+        select(Household.id).where(Household.reference == record.reference)
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"household {record.reference!r} already exists (id {existing})", field="reference"
+        )
+    household, problems = build_household(record, geocoder)
+    if problems:
+        field, message = problems[0]
+        raise InvalidInput(field, message)
+    session.add(household)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "household.created",
+        "household",
+        household.id,
+        after=_audit_view(household),
+    )
+    return household
+
+
+def get_household(session: Session, actor: Actor, household_id: int) -> Household:
+    actor.require(ApiRole.COORDINATOR)
+    household = session.scalars(
+        select(Household)
+        .where(Household.id == household_id)
+        .options(selectinload(Household.workplaces))
+    ).first()
+    if household is None:
+        raise NotFound("household", household_id)
+    return household
+
+
+def list_households(
+    session: Session,
+    actor: Actor,
+    *,
+    status: HouseholdStatus | None = None,
+    urgent: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[Sequence[Household], str | None]:
+    actor.require(ApiRole.COORDINATOR)
+    query = (
+        select(Household)
+        .where(Household.id > after_id(cursor))
+        .options(selectinload(Household.workplaces))
+        .order_by(Household.id)
+        .limit(limit + 1)
+    )
+    if status is not None:
+        query = query.where(Household.status == status)
+    if urgent is not None:
+        query = query.where(Household.urgent == urgent)
+    rows = session.scalars(query).all()
+    return rows[:limit], next_cursor(rows, limit)
+
+
+def update_household(
+    session: Session,
+    actor: Actor,
+    household_id: int,
+    changes: dict[str, Any],
+    geocoder: Geocoder,
+    version: int | None = None,
+) -> Household:
+    """Apply the given fields (validated as a whole record); workplaces, when given, are
+    replaced and geocoded again."""
+    household = get_household(session, actor, household_id)
+    if version is not None and version != household.version:
+        raise Conflict(
+            f"household {household_id} is at version {household.version}, not {version}",
+            field="version",
+        )
+    if household.status not in EDITABLE_STATUSES:
+        raise Conflict(
+            f"household {household_id} is {household.status}: it cannot be changed now",
+            field="status",
+        )
+    if "reference" in changes and changes["reference"] != household.reference:
+        raise InvalidInput("reference", "the reference of a household cannot change")
+    before = _audit_view(household)
+    record = HouseholdRecord.model_validate({**as_record(household), **changes})
+    rebuilt, problems = build_household(record, geocoder)
+    if problems:
+        field, message = problems[0]
+        raise InvalidInput(field, message)
+    for column in [c.key for c in Household.__table__.columns]:
+        if column in {"id", "status", "version", "created_at", "updated_at"}:
+            continue
+        setattr(household, column, getattr(rebuilt, column))
+    if "workplaces" in changes:
+        household.workplaces = list(rebuilt.workplaces)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "household.updated",
+        "household",
+        household.id,
+        before=before,
+        after=_audit_view(household),
+    )
+    return household
+
+
+def withdraw_household(session: Session, actor: Actor, household_id: int) -> Household:
+    household = get_household(session, actor, household_id)
+    if household.status is HouseholdStatus.WITHDRAWN:
+        return household
+    if household.status is not HouseholdStatus.WAITING:
+        raise Conflict(
+            f"household {household_id} is {household.status}: answer its proposal first",
+            field="status",
+        )
+    household.status = HouseholdStatus.WITHDRAWN
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "household.withdrawn",
+        "household",
+        household.id,
+        before={"status": "waiting"},
+        after={"status": "withdrawn"},
+    )
+    return household
+
+
+def import_coordinator_households(
+    session: Session, actor: Actor, source: str, text: str, geocoder: Geocoder
+) -> list[Household]:
+    actor.require(ApiRole.COORDINATOR)
+    households = import_households(session, source, text, geocoder)
+    for household in households:
+        audit.record(
+            session,
+            actor,
+            "household.created",
+            "household",
+            household.id,
+            after=_audit_view(household),
+        )
+    return households

@@ -1,0 +1,48 @@
+"""Why a proposal was refused or rejected: a documented list, each code tagged with the side it
+comes from (docs/reasons.md is generated from this table by a test)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    HOUSEHOLD = "household"
+    LANDLORD = "landlord"
+    SYSTEM = "system"  # set by the service itself, never given by a person
+
+
+REASONS: dict[str, tuple[Side, str]] = {
+    # The household refuses
+    "too_far_from_work": (Side.HOUSEHOLD, "Too far from the workplace of an adult"),
+    "too_far_from_school": (Side.HOUSEHOLD, "Too far from the children's school"),
+    "unsuitable_for_health": (Side.HOUSEHOLD, "Unit unsuitable for the household's health needs"),
+    "too_expensive": (Side.HOUSEHOLD, "Rent and charges too high for the household"),
+    "too_small": (Side.HOUSEHOLD, "Unit too small for the household"),
+    "neighbourhood": (Side.HOUSEHOLD, "The household does not want this neighbourhood"),
+    "household_unreachable": (Side.HOUSEHOLD, "The household could not be reached in time"),
+    "household_left": (Side.HOUSEHOLD, "The household left the department or found housing"),
+    "other_household": (Side.HOUSEHOLD, "Other reason given by the household"),
+    # The landlord's attribution commission rejects
+    "commission_resources_insufficient": (
+        Side.LANDLORD,
+        "Commission: resources insufficient for the rent",
+    ),
+    "commission_file_incomplete": (Side.LANDLORD, "Commission: application file incomplete"),
+    "commission_other_candidate": (
+        Side.LANDLORD,
+        "Commission: the unit went to another candidate",
+    ),
+    "commission_unit_unavailable": (
+        Side.LANDLORD,
+        "Commission: the unit is no longer available (works, sale, withdrawn)",
+    ),
+    "commission_occupancy": (Side.LANDLORD, "Commission: occupancy does not fit the unit"),
+    "other_landlord": (Side.LANDLORD, "Other reason given by the landlord"),
+    # Set by the service
+    "deadline_passed": (Side.SYSTEM, "No answer before the deadline: the proposal expired"),
+}
+
+
+def codes_for(side: Side) -> list[str]:
+    return [code for code, (code_side, _) in REASONS.items() if code_side is side]

@@ -1,0 +1,144 @@
+"""The round worker: claims queued rounds from the database and solves them.
+
+Several API processes can each run one; the claim is a conditional UPDATE, so a round goes to
+exactly one worker on SQLite and PostgreSQL alike. A worker beats its round's heartbeat while
+solving; a running round whose heartbeat stopped (the process died) is marked failed by the
+next worker that looks, so nobody waits for it forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import MatchRound, RoundStatus
+from services.proposals import expire_overdue
+from services.rounds import solve_round
+
+logger = logging.getLogger("housing_match.worker")
+
+
+class RoundWorker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        name: str,
+        *,
+        heartbeat_s: float | None = 5.0,
+        stale_after_s: float = 60.0,
+    ) -> None:
+        self.sessions = sessions
+        self.name = name
+        self.heartbeat_s = heartbeat_s
+        self.stale_after = timedelta(seconds=stale_after_s)
+
+    def reap_stale(self) -> list[int]:
+        """Mark failed the running rounds whose worker stopped beating."""
+        limit = datetime.now(UTC) - self.stale_after
+        with self.sessions() as session, session.begin():
+            stale = session.scalars(
+                select(MatchRound.id).where(
+                    MatchRound.status == RoundStatus.RUNNING, MatchRound.heartbeat_at < limit
+                )
+            ).all()
+            if stale:
+                session.execute(
+                    update(MatchRound)
+                    .where(MatchRound.id.in_(stale), MatchRound.status == RoundStatus.RUNNING)
+                    .values(
+                        status=RoundStatus.FAILED,
+                        error="its worker stopped responding; queue the round again",
+                        finished_at=datetime.now(UTC),
+                    )
+                )
+        return list(stale)
+
+    def claim(self) -> int | None:
+        with self.sessions() as session, session.begin():
+            candidates = session.scalars(
+                select(MatchRound.id)
+                .where(MatchRound.status == RoundStatus.QUEUED)
+                .order_by(MatchRound.id)
+                .limit(5)
+            ).all()
+            now = datetime.now(UTC)
+            for round_id in candidates:
+                claimed = session.execute(
+                    update(MatchRound)
+                    .where(MatchRound.id == round_id, MatchRound.status == RoundStatus.QUEUED)
+                    .values(
+                        status=RoundStatus.RUNNING,
+                        worker=self.name,
+                        started_at=now,
+                        heartbeat_at=now,
+                    )
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return round_id
+        return None
+
+    def _beat(self, round_id: int, done: threading.Event) -> None:
+        assert self.heartbeat_s is not None
+        while not done.wait(self.heartbeat_s):
+            with self.sessions() as session, session.begin():
+                session.execute(
+                    update(MatchRound)
+                    .where(MatchRound.id == round_id, MatchRound.worker == self.name)
+                    .values(heartbeat_at=datetime.now(UTC))
+                )
+
+    def execute(self, round_id: int) -> None:
+        done = threading.Event()
+        beat = None
+        if self.heartbeat_s is not None:
+            beat = threading.Thread(target=self._beat, args=(round_id, done), daemon=True)
+            beat.start()
+        try:
+            with self.sessions() as session, session.begin():
+                if session.get_bind().dialect.name == "postgresql":
+                    # One consistent snapshot of households and units for the whole read.
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                match_round = session.get(MatchRound, round_id)
+                assert match_round is not None
+                solve_round(session, match_round)
+        except Exception as error:
+            # The type only in the log: a message could carry personal data.
+            logger.error("round %s failed: %s", round_id, type(error).__name__)
+            with self.sessions() as session, session.begin():
+                session.execute(
+                    update(MatchRound)
+                    .where(MatchRound.id == round_id)
+                    .values(
+                        status=RoundStatus.FAILED,
+                        error=f"{type(error).__name__}: {error}"[:2000],
+                        finished_at=datetime.now(UTC),
+                    )
+                )
+        finally:
+            done.set()
+            if beat is not None:
+                beat.join()
+
+    def run_once(self) -> int | None:
+        """Expire overdue proposals, reap dead rounds, claim and solve one round; its id,
+        or None when nothing was queued."""
+        with self.sessions() as session, session.begin():
+            expire_overdue(session, date.today())
+        self.reap_stale()
+        round_id = self.claim()
+        if round_id is not None:
+            self.execute(round_id)
+        return round_id
+
+    def run_forever(self, stop: threading.Event, poll_s: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                if self.run_once() is None:
+                    stop.wait(poll_s)
+            except Exception as error:  # the database went away: wait and try again
+                logger.error("worker loop: %s", type(error).__name__)
+                stop.wait(poll_s * 5)
