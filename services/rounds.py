@@ -146,16 +146,19 @@ def queue_round(session: Session, actor: Actor, policy_in: PolicyIn) -> MatchRou
     return match_round
 
 
-def solve_round(session: Session, match_round: MatchRound) -> None:
-    """Solve a claimed round on the current snapshot and store its result (SOLVED).
-    The caller's transaction is the snapshot: on PostgreSQL, run it REPEATABLE READ."""
+def compute_round(session: Session, policy_document: dict[str, Any]) -> dict[str, Any]:
+    """Read the snapshot and solve it; writes nothing. On PostgreSQL run it in a REPEATABLE
+    READ transaction, so the whole read is one consistent state."""
     snapshot = take_snapshot(session)
-    policy_in = PolicyIn.model_validate(match_round.policy)
-    policy = to_policy(policy_in)
+    policy = to_policy(PolicyIn.model_validate(policy_document))
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
     result = matcher.solve(snapshot.instance, policy)
     document: dict[str, Any] = result_to_json(result)
     document["snapshot"] = {"households": snapshot.households, "units": snapshot.units}
+    return document
+
+
+def store_result(session: Session, match_round: MatchRound, document: dict[str, Any]) -> None:
     match_round.result = document
     match_round.statistics = document["stats"]
     match_round.status = RoundStatus.SOLVED
@@ -166,7 +169,7 @@ def solve_round(session: Session, match_round: MatchRound) -> None:
             action="round.solved",
             entity="match_round",
             entity_id=str(match_round.id),
-            after={"status": "solved", "matched": result.stats.matched},
+            after={"status": "solved", "matched": document["stats"]["matched"]},
         )
     )
     session.flush()
@@ -182,7 +185,7 @@ def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRo
     )
     session.add(match_round)
     session.flush()
-    solve_round(session, match_round)
+    store_result(session, match_round, compute_round(session, match_round.policy))
     return match_round
 
 

@@ -1,9 +1,10 @@
 """The round worker: claims queued rounds from the database and solves them.
 
 Several API processes can each run one; the claim is a conditional UPDATE, so a round goes to
-exactly one worker on SQLite and PostgreSQL alike. A worker beats its round's heartbeat while
-solving; a running round whose heartbeat stopped (the process died) is marked failed by the
-next worker that looks, so nobody waits for it forever.
+exactly one worker on SQLite and PostgreSQL alike. On PostgreSQL a worker beats its round's
+heartbeat while solving; a running round whose heartbeat stopped (the process died) is marked
+failed by the next worker that looks, so nobody waits for it forever. SQLite (the embedded,
+single-process default) gets no heartbeat: its one writer at a time would block the round.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import MatchRound, RoundStatus
 from services.proposals import expire_overdue
-from services.rounds import solve_round
+from services.rounds import compute_round, store_result
 
 logger = logging.getLogger("housing_match.worker")
 
@@ -91,20 +92,37 @@ class RoundWorker:
                     .values(heartbeat_at=datetime.now(UTC))
                 )
 
+    def _beats(self) -> bool:
+        # SQLite has one writer at a time: a heartbeat would fight the round's own write.
+        # The embedded default runs one worker, so there is no one to notice a death anyway.
+        with self.sessions() as session:
+            return self.heartbeat_s is not None and session.get_bind().dialect.name != "sqlite"
+
     def execute(self, round_id: int) -> None:
         done = threading.Event()
         beat = None
-        if self.heartbeat_s is not None:
+        if self._beats():
             beat = threading.Thread(target=self._beat, args=(round_id, done), daemon=True)
             beat.start()
         try:
             with self.sessions() as session, session.begin():
-                if session.get_bind().dialect.name == "postgresql":
+                bind = session.get_bind()
+                if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
                     # One consistent snapshot of households and units for the whole read.
+                    # (Tests bind sessions to a connection already in a transaction.)
                     session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                policy = session.scalars(
+                    select(MatchRound.policy).where(MatchRound.id == round_id)
+                ).one()
+                document = compute_round(session, policy)
+            # Stored apart: the heartbeat keeps updating the round row meanwhile, which a
+            # REPEATABLE READ transaction could not update after it.
+            with self.sessions() as session, session.begin():
                 match_round = session.get(MatchRound, round_id)
                 assert match_round is not None
-                solve_round(session, match_round)
+                if match_round.status is not RoundStatus.RUNNING or match_round.worker != self.name:
+                    return  # reaped meanwhile: the round was given up on
+                store_result(session, match_round, document)
         except Exception as error:
             # The type only in the log: a message could carry personal data.
             logger.error("round %s failed: %s", round_id, type(error).__name__)

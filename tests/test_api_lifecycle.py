@@ -1,0 +1,224 @@
+"""The whole proposal lifecycle over HTTP, on SQLite and PostgreSQL: a landlord posts, a
+coordinator runs and publishes a round, the commission approves, the household accepts, the
+lease is signed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Exclusion, MoveInChecklist
+from services.worker import RoundWorker
+from tests.api import assert_problem, auth
+
+STUDIO: dict[str, Any] = {
+    "reference": "LOT-S",
+    "commune": "Clermont-Ferrand",
+    "postcode": "63000",
+    "rooms": 1,
+    "surface_m2": 28,
+    "floor": 0,
+    "rent_eur": 240,
+    "charges_eur": 40,
+    "available_from": "2026-11-01",
+}
+SINGLE: dict[str, Any] = {
+    "reference": "HH-A",
+    "adults": 1,
+    "monthly_resources_eur": 1100,
+    "housing_benefit_eur": 180,
+    "registered_on": "2026-01-10",
+    "workplaces": [{"commune": "Clermont-Ferrand", "postcode": "63000"}],
+    "needs": {"reduced_mobility": True, "care_site": {"lat": 45.76, "lon": 3.10, "max_km": 20}},
+    "consent_to_share": True,
+    "application_number": "063261234567",
+}
+HEALTH_OR_WORK = {
+    "needs",
+    "needs_wheelchair",
+    "needs_reduced_mobility",
+    "care_site_label",
+    "care_site_lat",
+    "care_site_lon",
+    "care_site_max_km",
+    "workplaces",
+    "score_breakdown",
+    "urgent_reason",
+}
+
+
+def run_worker(client: TestClient) -> None:
+    worker = RoundWorker(client.app.state.test_sessions, "test-worker", heartbeat_s=None)  # type: ignore[attr-defined]
+    assert worker.run_once() is not None
+
+
+def solved_round(client: TestClient, keys: dict[str, str]) -> int:
+    queued = client.post(
+        "/v1/rounds", json={"round_date": "2026-12-01"}, headers=auth(keys, "coordinator")
+    )
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["status"] == "queued"
+    run_worker(client)
+    round_id: int = queued.json()["id"]
+    state = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
+    assert state["status"] == "solved", state
+    return round_id
+
+
+def every_key(document: Any) -> set[str]:
+    if isinstance(document, dict):
+        return set(document) | {k for v in document.values() for k in every_key(v)}
+    if isinstance(document, list):
+        return {k for item in document for k in every_key(item)}
+    return set()
+
+
+@pytest.fixture
+def posted(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+    unit = client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome")).json()
+    household = client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    assert household.status_code == 201, household.text
+    return {"unit": unit["id"], "household": household.json()["id"]}
+
+
+def test_the_whole_lifecycle(
+    client: TestClient, keys: dict[str, str], posted: dict[str, int], session: Session
+) -> None:
+    """Posted -> solved -> published -> approved -> accepted -> signed: unit let, household
+    housed, a move-in checklist opened."""
+    round_id = solved_round(client, keys)
+    result = client.get(f"/v1/rounds/{round_id}/result", headers=auth(keys, "coordinator")).json()
+    assert [(m["household"], m["unit"]) for m in result["matches"]] == [
+        ("HH-A", "Dome Habitat/LOT-S")
+    ]
+    published = client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
+    assert published.json() == {"round_id": round_id, "proposals": 1}
+    unit = client.get(f"/v1/units/{posted['unit']}", headers=auth(keys, "dome")).json()
+    assert unit["status"] == "proposed"
+
+    landlord_view = client.get("/v1/proposals", headers=auth(keys, "dome")).json()
+    (proposal,) = landlord_view["items"]
+    assert proposal["household"]["reference"] == "HH-A"
+    assert proposal["household"]["unit_meets_accessibility_needs"] is True
+    assert not every_key(landlord_view) & HEALTH_OR_WORK
+
+    pid = proposal["id"]
+    approved = client.post(
+        f"/v1/proposals/{pid}/decision", json={"decision": "approved"}, headers=auth(keys, "dome")
+    )
+    assert approved.json()["status"] == "approved"
+    assert_problem(
+        client.post(f"/v1/proposals/{pid}/lease-signed", headers=auth(keys, "dome")), 409
+    )
+    accepted = client.post(
+        f"/v1/proposals/{pid}/household-response",
+        json={"answer": "accepted"},
+        headers=auth(keys, "coordinator"),
+    )
+    assert accepted.json()["household_answer"] == "accepted"
+    signed = client.post(f"/v1/proposals/{pid}/lease-signed", headers=auth(keys, "dome"))
+    assert signed.json()["status"] == "signed"
+    assert (
+        client.get(f"/v1/units/{posted['unit']}", headers=auth(keys, "dome")).json()["status"]
+        == "let"
+    )
+    household = client.get(
+        f"/v1/households/{posted['household']}", headers=auth(keys, "coordinator")
+    ).json()
+    assert household["status"] == "housed"
+    assert session.scalars(select(MoveInChecklist.household_id)).all() == [posted["household"]]
+
+
+def test_without_consent_landlords_see_anonymised_data(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """No consent to share: no reference or application number for the landlord."""
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    client.post(
+        "/v1/households",
+        json={**SINGLE, "consent_to_share": False},
+        headers=auth(keys, "coordinator"),
+    )
+    round_id = solved_round(client, keys)
+    client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
+    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "dome")).json()["items"]
+    assert proposal["household"]["reference"] is None
+    assert proposal["household"]["application_number"] is None
+    assert proposal["household"]["size"] == 1
+
+
+def test_stale_round_publishes_nothing(
+    client: TestClient, keys: dict[str, str], posted: dict[str, int]
+) -> None:
+    """A unit changed after the round read it: 409 naming it, no proposal, statuses kept."""
+    round_id = solved_round(client, keys)
+    client.patch(f"/v1/units/{posted['unit']}", json={"rent_eur": 250}, headers=auth(keys, "dome"))
+    refused = client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
+    body = assert_problem(refused, 409)
+    assert body["changed"] == ["unit Dome Habitat/LOT-S"]
+    assert client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"] == []
+    unit = client.get(f"/v1/units/{posted['unit']}", headers=auth(keys, "dome")).json()
+    assert unit["status"] == "vacant"
+    state = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
+    assert state["status"] == "solved"
+
+
+def test_refusal_excludes_the_pair_and_frees_both(
+    client: TestClient, keys: dict[str, str], posted: dict[str, int], session: Session
+) -> None:
+    """A refusal needs a household-side reason; it records an exclusion, the household waits
+    again, the unit is vacant again, and the next round does not propose the pair."""
+    round_id = solved_round(client, keys)
+    client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
+    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"]
+    path = f"/v1/proposals/{proposal['id']}/household-response"
+    wrong_side = client.post(
+        path,
+        json={"answer": "refused", "reason_code": "commission_file_incomplete"},
+        headers=auth(keys, "coordinator"),
+    )
+    assert assert_problem(wrong_side, 422)["errors"][0]["field"] == "body.reason_code"
+    refused = client.post(
+        path,
+        json={"answer": "refused", "reason_code": "too_far_from_school"},
+        headers=auth(keys, "coordinator"),
+    )
+    assert refused.json()["status"] == "refused"
+    assert session.scalars(select(Exclusion.reason)).all() == [
+        "refused by the household: too_far_from_school"
+    ]
+    assert (
+        client.get(f"/v1/units/{posted['unit']}", headers=auth(keys, "dome")).json()["status"]
+        == "vacant"
+    )
+    second = solved_round(client, keys)
+    result = client.get(f"/v1/rounds/{second}/result", headers=auth(keys, "coordinator")).json()
+    assert result["matches"] == []
+
+
+def test_failed_round_is_marked_failed(
+    client: TestClient, keys: dict[str, str], posted: dict[str, int]
+) -> None:
+    """A round the core refuses is failed with the reason, and a result is a 409."""
+    queued = client.post(
+        "/v1/rounds",
+        json={
+            "round_date": "2026-12-01",
+            "candidates_per_unit": 1,
+            "pinned_pairs": [["HH-A", "x"]],
+        },
+        headers=auth(keys, "coordinator"),
+    ).json()
+    run_worker(client)
+    state = client.get(f"/v1/rounds/{queued['id']}", headers=auth(keys, "coordinator")).json()
+    assert state["status"] == "solved"  # an unknown pinned unit is reported, not fatal
+    result = client.get(
+        f"/v1/rounds/{queued['id']}/result", headers=auth(keys, "coordinator")
+    ).json()
+    assert result["pins"] == [
+        {"household": "HH-A", "unit": "x", "applied": False, "reason": "unknown unit"}
+    ]
