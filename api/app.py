@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
-from api.routes import households, proposals, rounds, units
+from api.routes import admin, households, proposals, rounds, units
 from models.db import make_engine, session_factory
 from services.geocoding import make_geocoder
 from services.settings import Settings
@@ -60,6 +60,7 @@ def create_app(
     app.include_router(households.router)
     app.include_router(rounds.router)
     app.include_router(proposals.router)
+    app.include_router(admin.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> Any:

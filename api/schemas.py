@@ -224,3 +224,78 @@ class CommissionDecision(BaseModel):
     decision: Literal["approved", "rejected"]
     reason_code: str | None = None
     reason_text: str | None = None
+
+
+class LandlordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    siren: str | None
+    contact_email: str | None
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    prefix: str
+    role: str
+    owner: str
+    landlord_id: int | None
+    revoked: bool
+    created_at: datetime
+
+
+class NewKey(KeyOut):
+    key: str  # shown once
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["landlord", "coordinator", "admin"]
+    owner: str
+    landlord: str | None = None
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class MoveInOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    household_id: int
+    proposal_id: int
+    meters_opened_on: date | None
+    home_insurance_on: date | None
+    housing_benefit_filed_on: date | None
+    essential_furniture_on: date | None
+    first_support_visit_on: date | None
+    notes: str | None
+    settled: bool
+
+
+class MoveInUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    meters_opened_on: date | None = None
+    home_insurance_on: date | None = None
+    housing_benefit_filed_on: date | None = None
+    essential_furniture_on: date | None = None
+    first_support_visit_on: date | None = None
+    notes: str | None = None

@@ -215,6 +215,27 @@ def serve(
 
 
 @app.command()
+def worker(database_url: DatabaseOption = None) -> None:
+    """Solve queued rounds (and expire overdue proposals) until stopped with Ctrl-C.
+    `serve` already runs one; start more on other machines against the same PostgreSQL."""
+    import os
+    import socket
+    import threading
+
+    from services.worker import RoundWorker
+
+    settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
+    stop = threading.Event()
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    out.print(f"worker {name} waiting for rounds (Ctrl-C to stop)")
+    try:
+        RoundWorker(session_factory(make_engine(settings.database_url)), name).run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo database and result go.")] = Path(
         "out"

@@ -46,3 +46,19 @@ REASONS: dict[str, tuple[Side, str]] = {
 
 def codes_for(side: Side) -> list[str]:
     return [code for code, (code_side, _) in REASONS.items() if code_side is side]
+
+
+def reasons_markdown() -> str:
+    """docs/reasons.md: the reason codes a refusal or rejection carries."""
+    lines = [
+        "# Reason codes",
+        "",
+        "A refused, rejected or expired proposal carries one of these codes (plus free text).",
+        "The side says who may give it: a household's refusal takes a `household` code, a",
+        "commission's rejection a `landlord` code; `system` codes are set by the service.",
+        "",
+        "| code | side | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{code}` | {side} | {meaning} |" for code, (side, meaning) in REASONS.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,152 @@
+"""Admins manage landlords and API keys; coordinators read the audit trail and follow each
+household's move-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from api.deps import CurrentActor, DbSession
+from api.routes.units import CONFLICT, PROBLEMS
+from api.schemas import (
+    AuditPage,
+    KeyOut,
+    KeyRequest,
+    LandlordOut,
+    MoveInOut,
+    MoveInUpdate,
+    NewKey,
+    Problem,
+)
+from models import ApiRole
+from services import admin
+from services.access import create_key, revoke_key
+from services.records import LandlordRecord
+
+router = APIRouter(tags=["administration"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Not found"}}
+
+
+@router.post(
+    "/v1/landlords",
+    status_code=201,
+    response_model=LandlordOut,
+    responses={**PROBLEMS, **CONFLICT},
+    summary="Register a social landlord",
+)
+def create_landlord(
+    body: Annotated[
+        LandlordRecord,
+        Body(
+            openapi_examples={"landlord": {"value": {"name": "Dome Habitat", "siren": "900000011"}}}
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    return LandlordOut.model_validate(admin.create_landlord(db, actor, body))
+
+
+@router.get(
+    "/v1/landlords", response_model=list[LandlordOut], responses=PROBLEMS, summary="Landlords"
+)
+def list_landlords(db: DbSession, actor: CurrentActor) -> Any:
+    return [LandlordOut.model_validate(lord) for lord in admin.list_landlords(db, actor)]
+
+
+@router.post(
+    "/v1/keys",
+    status_code=201,
+    response_model=NewKey,
+    responses={**PROBLEMS, **NOT_FOUND},
+    summary="Create an API key (shown once)",
+)
+def new_key(
+    body: Annotated[
+        KeyRequest,
+        Body(
+            openapi_examples={
+                "landlord": {
+                    "value": {"role": "landlord", "owner": "dome-erp", "landlord": "Dome Habitat"}
+                }
+            }
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    actor.require(ApiRole.ADMIN)
+    key, token = create_key(db, ApiRole(body.role), body.owner, body.landlord)
+    return NewKey(**KeyOut.model_validate(key).model_dump(), key=token)
+
+
+@router.get("/v1/keys", response_model=list[KeyOut], responses=PROBLEMS, summary="API keys")
+def list_keys(db: DbSession, actor: CurrentActor) -> Any:
+    return [KeyOut.model_validate(key) for key in admin.list_keys(db, actor)]
+
+
+@router.post(
+    "/v1/keys/{prefix}/revoke",
+    response_model=KeyOut,
+    responses={**PROBLEMS, **NOT_FOUND},
+    summary="Revoke an API key",
+)
+def revoke(prefix: str, db: DbSession, actor: CurrentActor) -> Any:
+    actor.require(ApiRole.ADMIN)
+    return KeyOut.model_validate(revoke_key(db, prefix))
+
+
+@router.get("/v1/audit", response_model=AuditPage, responses=PROBLEMS, summary="Audit trail")
+def audit_trail(
+    db: DbSession,
+    actor: CurrentActor,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """Every state change: who, when, what, before and after (health data left out)."""
+    rows, next_cursor = admin.audit_trail(
+        db, actor, entity=entity, entity_id=entity_id, cursor=cursor, limit=limit
+    )
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/v1/households/{household_id}/move-in",
+    response_model=MoveInOut,
+    responses={**PROBLEMS, **NOT_FOUND},
+    tags=["households"],
+    summary="The household's move-in checklist",
+)
+def move_in(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
+    """Opened when the lease is signed; `settled` once every step has a date."""
+    return MoveInOut.model_validate(admin.move_in(db, actor, household_id))
+
+
+@router.patch(
+    "/v1/households/{household_id}/move-in",
+    response_model=MoveInOut,
+    responses={**PROBLEMS, **NOT_FOUND},
+    tags=["households"],
+    summary="Record move-in steps",
+)
+def update_move_in(
+    household_id: int,
+    body: Annotated[
+        MoveInUpdate,
+        Body(
+            openapi_examples={
+                "meters and insurance": {
+                    "value": {"meters_opened_on": "2027-01-04", "home_insurance_on": "2027-01-05"}
+                }
+            }
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    given = body.model_dump(exclude_unset=True)
+    notes = given.pop("notes", None)
+    return MoveInOut.model_validate(admin.update_move_in(db, actor, household_id, given, notes))

@@ -1,0 +1,101 @@
+"""Admin use cases: landlords, and API keys through the API; plus the audit trail for
+coordinators, and the move-in checklist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ApiKey, ApiRole, AuditEvent, Landlord, MoveInChecklist
+from services import audit
+from services.access import Actor
+from services.errors import Conflict, NotFound
+from services.pages import after_id, next_cursor
+from services.records import LandlordRecord
+
+
+def create_landlord(session: Session, actor: Actor, record: LandlordRecord) -> Landlord:
+    actor.require(ApiRole.ADMIN)
+    if session.scalars(select(Landlord.id).where(Landlord.name == record.name)).first():
+        raise Conflict(f"landlord {record.name!r} already exists", field="name")
+    landlord = Landlord(**record.model_dump())
+    session.add(landlord)
+    session.flush()
+    audit.record(
+        session, actor, "landlord.created", "landlord", landlord.id, after=record.model_dump()
+    )
+    return landlord
+
+
+def list_landlords(session: Session, actor: Actor) -> Sequence[Landlord]:
+    actor.require(ApiRole.ADMIN, ApiRole.COORDINATOR)
+    return session.scalars(select(Landlord).order_by(Landlord.name)).all()
+
+
+def list_keys(session: Session, actor: Actor) -> Sequence[ApiKey]:
+    actor.require(ApiRole.ADMIN)
+    return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+
+
+def audit_trail(
+    session: Session,
+    actor: Actor,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[Sequence[AuditEvent], str | None]:
+    actor.require(ApiRole.COORDINATOR, ApiRole.ADMIN)
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.id > after_id(cursor))
+        .order_by(AuditEvent.id)
+        .limit(limit + 1)
+    )
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    rows = session.scalars(query).all()
+    return rows[:limit], next_cursor(rows, limit)
+
+
+def move_in(session: Session, actor: Actor, household_id: int) -> MoveInChecklist:
+    actor.require(ApiRole.COORDINATOR)
+    checklist = session.scalars(
+        select(MoveInChecklist).where(MoveInChecklist.household_id == household_id)
+    ).first()
+    if checklist is None:
+        raise NotFound("move-in checklist of household", household_id)
+    return checklist
+
+
+def update_move_in(
+    session: Session,
+    actor: Actor,
+    household_id: int,
+    steps: dict[str, date | None],
+    notes: str | None,
+) -> MoveInChecklist:
+    checklist = move_in(session, actor, household_id)
+    before = audit.snapshot(checklist)
+    for step, done_on in steps.items():
+        setattr(checklist, step, done_on)
+    if notes is not None:
+        checklist.notes = notes
+    session.flush()
+    after = audit.snapshot(checklist)
+    audit.record(
+        session,
+        actor,
+        "move_in.updated",
+        "move_in_checklist",
+        checklist.id,
+        before=before,
+        after={**after, "settled": checklist.settled},
+    )
+    return checklist
