@@ -122,6 +122,9 @@ def test_the_whole_lifecycle(
     assert accepted.json()["household_answer"] == "accepted"
     signed = client.post(f"/v1/proposals/{pid}/lease-signed", headers=auth(keys, "dome"))
     assert signed.json()["status"] == "signed"
+    single = client.get(f"/v1/proposals/{pid}", headers=auth(keys, "dome")).json()
+    for landlord_response in (approved.json(), signed.json(), single):
+        assert not every_key(landlord_response) & HEALTH_OR_WORK
     assert (
         client.get(f"/v1/units/{posted['unit']}", headers=auth(keys, "dome")).json()["status"]
         == "let"
