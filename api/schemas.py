@@ -299,3 +299,11 @@ class MoveInUpdate(BaseModel):
     essential_furniture_on: date | None = None
     first_support_visit_on: date | None = None
     notes: str | None = None
+
+
+def problem(description: str) -> dict[str, object]:
+    """An OpenAPI response documented as application/problem+json (RFC 9457)."""
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    }

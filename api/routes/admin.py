@@ -17,7 +17,7 @@ from api.schemas import (
     MoveInOut,
     MoveInUpdate,
     NewKey,
-    Problem,
+    problem,
 )
 from models import ApiRole
 from services import admin
@@ -25,7 +25,7 @@ from services.access import create_key, revoke_key
 from services.records import LandlordRecord
 
 router = APIRouter(tags=["administration"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Not found"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("Not found")}
 
 
 @router.post(

@@ -13,16 +13,14 @@ from api.schemas import (
     HouseholdOut,
     HouseholdPage,
     ImportResult,
-    Problem,
+    problem,
 )
 from models import HouseholdStatus
 from services import households
 from services.records import HouseholdRecord
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No such household"}
-}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such household")}
 
 
 @router.post(

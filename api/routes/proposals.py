@@ -14,19 +14,17 @@ from api.schemas import (
     CommissionDecision,
     HouseholdAnswer,
     HouseholdForLandlord,
-    Problem,
     ProposalForCoordinator,
     ProposalForLandlord,
     ProposalPage,
+    problem,
 )
 from models import ApiRole, ProposalStatus
 from services import proposals
 from services.access import Actor
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No such proposal among yours"}
-}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such proposal among yours")}
 
 
 def view(actor: Actor, proposal: Any) -> ProposalForCoordinator | ProposalForLandlord:

@@ -10,15 +10,13 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, DbSession
 from api.routes.units import CONFLICT, PROBLEMS
-from api.schemas import Problem, RoundOut
+from api.schemas import RoundOut, problem
 from services import rounds
 from services.errors import Conflict, StaleRound
 from services.roundfile import PolicyIn
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No such round"}
-}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such round")}
 
 
 @router.post(

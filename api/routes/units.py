@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import CurrentActor, CurrentGeocoder, DbSession
 from api.idempotency import remember, replay
-from api.schemas import UNIT_EXAMPLE, ImportResult, Problem, UnitOut, UnitPage
+from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
 from services import units
 from services.records import UnitRecord
@@ -18,16 +18,12 @@ from services.records import UnitRecord
 router = APIRouter(prefix="/v1/units", tags=["units"])
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "Missing, unknown or revoked API key"},
-    403: {"model": Problem, "description": "This role may not do this"},
-    422: {"model": Problem, "description": "Invalid field, named in `errors`"},
+    401: problem("Missing, unknown or revoked API key"),
+    403: problem("This role may not do this"),
+    422: problem("Invalid field, named in `errors`"),
 }
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No such unit among yours"}
-}
-CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": Problem, "description": "Clashes with the unit's current state"}
-}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such unit among yours")}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: problem("Clashes with the unit's current state")}
 
 
 def import_body(record: type[BaseModel], example: dict[str, Any], csv: str) -> dict[str, Any]:
