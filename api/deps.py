@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
@@ -37,3 +37,7 @@ def geocoder(request: Request) -> Geocoder:
 
 
 CurrentGeocoder = Annotated[Geocoder, Depends(geocoder)]
+
+
+# Ids are positive and fit the database's integer: a larger one is a 422, not an overflow.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.errors import (
@@ -89,6 +90,16 @@ def add_exception_handlers(app: FastAPI) -> None:
                         extra["errors"] = [{"field": f"body.{field}", "message": detail}]
                 return problem(status, name, name.replace("-", " ").capitalize(), detail, **extra)
         return problem(400, "bad-request", "Bad request", str(error))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, error: DataError) -> JSONResponse:
+        # A value the database cannot store (a NUL character in a filter, say): the client's.
+        return problem(
+            422,
+            "unstorable-value",
+            "Invalid value",
+            "a value cannot be used (a NUL character, or a number out of range)",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:

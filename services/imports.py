@@ -35,27 +35,34 @@ CSV_LIST_FIELDS = {
 }
 
 
+def _csv_rows(source: str, text: str) -> list[tuple[int, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    for record in reader:
+        cleaned: dict[str, Any] = {}
+        for key, value in record.items():
+            if key is None:
+                raise InvalidImport(
+                    [RowError(source, reader.line_num, "-", "more values than columns")]
+                )
+            if value is None or value.strip() == "":
+                continue  # an empty cell is an absent value, so defaults apply
+            cleaned[key.strip()] = (
+                [v.strip() for v in value.split(";") if v.strip()]
+                if key in CSV_LIST_FIELDS
+                else value
+            )
+        rows.append((reader.line_num, cleaned))
+    return rows
+
+
 def read_rows(source: str, text: str) -> list[tuple[int, Any]]:
     """Rows of a CSV (by file line number) or a JSON array (by index)."""
     if source.lower().endswith(".csv"):
-        reader = csv.DictReader(io.StringIO(text))
-        rows = []
-        for record in reader:
-            cleaned: dict[str, Any] = {}
-            for key, value in record.items():
-                if key is None:
-                    raise InvalidImport(
-                        [RowError(source, reader.line_num, "-", "more values than columns")]
-                    )
-                if value is None or value.strip() == "":
-                    continue  # an empty cell is an absent value, so defaults apply
-                cleaned[key.strip()] = (
-                    [v.strip() for v in value.split(";") if v.strip()]
-                    if key in CSV_LIST_FIELDS
-                    else value
-                )
-            rows.append((reader.line_num, cleaned))
-        return rows
+        try:
+            return _csv_rows(source, text)
+        except csv.Error as error:
+            raise InvalidImport([RowError(source, 0, "-", f"unreadable CSV: {error}")]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

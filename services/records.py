@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -22,8 +22,20 @@ Commune = Annotated[str, Field(min_length=1, max_length=100)]
 Postcode = Annotated[str, Field(pattern=r"^\d{5}$")]
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text cannot contain a NUL character")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # PostgreSQL text cannot hold NUL; refuse it here, naming the field, not at the database.
+    _text_without_nul = field_validator("*", mode="before")(_no_nul)
 
 
 class LandlordRecord(Record):

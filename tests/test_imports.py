@@ -167,3 +167,10 @@ def test_csv_row_with_too_many_values(session: Session) -> None:
     """A CSV row with more cells than the header has columns is refused with its line."""
     with pytest.raises(InvalidImport, match="line 3"):
         import_landlords(session, "landlords.csv", "name\nA\nB,extra\n")
+
+
+def test_unreadable_csv_is_refused_not_crashed(session: Session) -> None:
+    """A CSV the csv module cannot read (a 200,000-character cell) is an import error,
+    not a crash."""
+    with pytest.raises(InvalidImport, match="unreadable CSV"):
+        import_landlords(session, "landlords.csv", "name\n" + "x" * 200_000 + "\n")

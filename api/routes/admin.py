@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import (
     AuditPage,
@@ -120,7 +120,7 @@ def audit_trail(
     tags=["households"],
     summary="The household's move-in checklist",
 )
-def move_in(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def move_in(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     """Opened when the lease is signed; `settled` once every step has a date."""
     return MoveInOut.model_validate(admin.move_in(db, actor, household_id))
 
@@ -133,7 +133,7 @@ def move_in(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
     summary="Record move-in steps",
 )
 def update_move_in(
-    household_id: int,
+    household_id: RowId,
     body: Annotated[
         MoveInUpdate,
         Body(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from api.deps import CurrentActor, CurrentGeocoder, DbSession
+from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId
 from api.routes.units import CONFLICT, PROBLEMS, import_body
 from api.schemas import (
     HOUSEHOLD_EXAMPLE,
@@ -90,7 +90,7 @@ async def import_households(
     responses={**PROBLEMS, **NOT_FOUND},
     summary="A household",
 )
-def get_household(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def get_household(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return HouseholdOut.model_validate(households.get_household(db, actor, household_id))
 
 
@@ -101,7 +101,7 @@ def get_household(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
     summary="Change a waiting or withdrawn household",
 )
 def patch_household(
-    household_id: int,
+    household_id: RowId,
     changes: Annotated[
         dict[str, Any],
         Body(
@@ -132,5 +132,5 @@ def patch_household(
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Take a household off the waiting list",
 )
-def withdraw_household(household_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def withdraw_household(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return HouseholdOut.model_validate(households.withdraw_household(db, actor, household_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import (
     CommissionDecision,
@@ -79,7 +79,7 @@ def list_proposals(
     db: DbSession,
     actor: CurrentActor,
     status: ProposalStatus | None = None,
-    round_id: int | None = None,
+    round_id: RowId | None = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
@@ -104,7 +104,7 @@ def stalled(request: Request, db: DbSession, actor: CurrentActor) -> Any:
 
 
 @router.get("/{proposal_id}", responses={**PROBLEMS, **NOT_FOUND}, summary="A proposal")
-def get_proposal(proposal_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def get_proposal(proposal_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return view(actor, proposals.get_proposal(db, actor, proposal_id))
 
 
@@ -115,7 +115,7 @@ def get_proposal(proposal_id: int, db: DbSession, actor: CurrentActor) -> Any:
     summary="Record the household's answer",
 )
 def household_response(
-    proposal_id: int,
+    proposal_id: RowId,
     body: Annotated[
         HouseholdAnswer,
         Body(
@@ -157,7 +157,7 @@ def household_response(
     summary="Record the attribution commission's decision",
 )
 def decision(
-    proposal_id: int,
+    proposal_id: RowId,
     body: Annotated[
         CommissionDecision,
         Body(
@@ -194,6 +194,6 @@ def decision(
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Record the signed lease",
 )
-def lease_signed(proposal_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def lease_signed(proposal_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     """The unit becomes let, the household housed; the unit's other candidates wait again."""
     return view(actor, proposals.lease_signed(db, actor, proposal_id))

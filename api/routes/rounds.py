@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, problem
 from services import rounds
@@ -49,7 +49,7 @@ def queue_round(
 @router.get(
     "/{round_id}", response_model=RoundOut, responses={**PROBLEMS, **NOT_FOUND}, summary="A round"
 )
-def get_round(round_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def get_round(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     """Status (queued, running, solved, published, failed), statistics when solved."""
     return RoundOut.model_validate(rounds.get_round(db, actor, round_id))
 
@@ -59,7 +59,7 @@ def get_round(round_id: int, db: DbSession, actor: CurrentActor) -> Any:
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Matches with score breakdowns, unmatched households with reasons",
 )
-def get_result(round_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def get_result(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     match_round = rounds.get_round(db, actor, round_id)
     if match_round.result is None:
         raise Conflict(f"round {round_id} is {match_round.status}: no result yet", field="status")
@@ -71,7 +71,7 @@ def get_result(round_id: int, db: DbSession, actor: CurrentActor) -> Any:
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Publish a solved round as proposals",
 )
-def publish_round(round_id: int, request: Request, db: DbSession, actor: CurrentActor) -> Any:
+def publish_round(round_id: RowId, request: Request, db: DbSession, actor: CurrentActor) -> Any:
     """In one transaction: a proposal per match, units and households moved to `proposed`.
     If any of them changed since the round read them: 409 listing them, nothing published."""
     settings = request.app.state.settings

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import CurrentActor, CurrentGeocoder, DbSession
+from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId
 from api.idempotency import remember, replay
 from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
@@ -122,7 +122,7 @@ async def import_units(
 @router.get(
     "/{unit_id}", response_model=UnitOut, responses={**PROBLEMS, **NOT_FOUND}, summary="A unit"
 )
-def get_unit(unit_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def get_unit(unit_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return UnitOut.model_validate(units.get_unit(db, actor, unit_id))
 
 
@@ -133,7 +133,7 @@ def get_unit(unit_id: int, db: DbSession, actor: CurrentActor) -> Any:
     summary="Change a vacant or withdrawn unit",
 )
 def patch_unit(
-    unit_id: int,
+    unit_id: RowId,
     changes: Annotated[
         units.UnitChanges,
         Body(openapi_examples={"new rent": {"value": {"rent_eur": 395.0, "version": 1}}}),
@@ -153,5 +153,5 @@ def patch_unit(
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Withdraw a vacant unit",
 )
-def withdraw_unit(unit_id: int, db: DbSession, actor: CurrentActor) -> Any:
+def withdraw_unit(unit_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return UnitOut.model_validate(units.withdraw_unit(db, actor, unit_id))
