@@ -128,15 +128,32 @@ def _release(session: Session, proposal: Proposal, status: ProposalStatus) -> No
         unit.status = UnitStatus.VACANT
 
 
-def _exclude(session: Session, proposal: Proposal, reason: str) -> None:
-    exists = session.scalars(
+def _say_no(
+    session: Session,
+    proposal: Proposal,
+    side: Side,
+    reason_code: str | None,
+    reason_text: str | None,
+) -> None:
+    """A refusal (household) or rejection (commission): the proposal ends with its reason,
+    and the pair is never proposed again."""
+    _check_reason(side, reason_code)
+    proposal.reason_code, proposal.reason_text = reason_code, reason_text
+    refused = side is Side.HOUSEHOLD
+    _release(session, proposal, ProposalStatus.REFUSED if refused else ProposalStatus.REJECTED)
+    already = session.scalars(
         select(Exclusion.id).where(
             Exclusion.household_id == proposal.household_id, Exclusion.unit_id == proposal.unit_id
         )
     ).first()
-    if exists is None:
+    if already is None:
+        who = "refused by the household" if refused else "rejected by the commission"
         session.add(
-            Exclusion(household_id=proposal.household_id, unit_id=proposal.unit_id, reason=reason)
+            Exclusion(
+                household_id=proposal.household_id,
+                unit_id=proposal.unit_id,
+                reason=f"{who}: {reason_code}",
+            )
         )
 
 
@@ -169,11 +186,8 @@ def household_response(
         else:
             proposal.respond_by = None  # both said yes: the lease is next
     else:
-        _check_reason(Side.HOUSEHOLD, reason_code)
         proposal.household_answer = "refused"
-        proposal.reason_code, proposal.reason_text = reason_code, reason_text
-        _release(session, proposal, ProposalStatus.REFUSED)
-        _exclude(session, proposal, f"refused by the household: {reason_code}")
+        _say_no(session, proposal, Side.HOUSEHOLD, reason_code, reason_text)
     session.flush()
     audit.record(
         session,
@@ -212,11 +226,8 @@ def commission_decision(
         if proposal.household_answer == "accepted":
             proposal.respond_by = None
     else:
-        _check_reason(Side.LANDLORD, reason_code)
         proposal.commission_answer = "rejected"
-        proposal.reason_code, proposal.reason_text = reason_code, reason_text
-        _release(session, proposal, ProposalStatus.REJECTED)
-        _exclude(session, proposal, f"rejected by the commission: {reason_code}")
+        _say_no(session, proposal, Side.LANDLORD, reason_code, reason_text)
     session.flush()
     audit.record(
         session,

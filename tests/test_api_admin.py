@@ -11,18 +11,7 @@ from sqlalchemy.orm import Session
 from models import Proposal
 from services.proposals import expire_overdue
 from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import SINGLE, STUDIO, solved_round
-
-
-def published_proposal(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
-    unit = client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome")).json()["id"]
-    household = client.post(
-        "/v1/households", json=SINGLE, headers=auth(keys, "coordinator")
-    ).json()["id"]
-    round_id = solved_round(client, keys)
-    client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
-    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"]
-    return {"unit": unit, "household": household, "proposal": proposal["id"]}
+from tests.test_api_lifecycle import STUDIO, published_proposal
 
 
 def test_admin_registers_a_landlord_and_issues_its_key(

@@ -69,6 +69,18 @@ def solved_round(client: TestClient, keys: dict[str, str]) -> int:
     return round_id
 
 
+def published_proposal(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
+    """A unit, a household, a solved and published round: the ids of the one proposal."""
+    unit = client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome")).json()["id"]
+    household = client.post(
+        "/v1/households", json=SINGLE, headers=auth(keys, "coordinator")
+    ).json()["id"]
+    round_id = solved_round(client, keys)
+    client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
+    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"]
+    return {"unit": unit, "household": household, "proposal": proposal["id"], "round": round_id}
+
+
 def every_key(document: Any) -> set[str]:
     if isinstance(document, dict):
         return set(document) | {k for v in document.values() for k in every_key(v)}

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api import auth
-from tests.test_api_lifecycle import SINGLE, STUDIO, solved_round
+from tests.test_api_lifecycle import SINGLE, STUDIO, published_proposal
 
 ROLES = ["-", "dome", "volcans", "coordinator", "admin"]
 NEW_UNIT = {**STUDIO, "reference": "LOT-NEW"}
@@ -66,14 +66,8 @@ def test_status_for_each_role(
     expected: int,
 ) -> None:
     """The endpoint answers this role with the expected status."""
-    unit = client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome")).json()["id"]
-    household = client.post(
-        "/v1/households", json=SINGLE, headers=auth(keys, "coordinator")
-    ).json()["id"]
-    round_id = solved_round(client, keys)
-    client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
-    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"]
-    url = path.format(unit=unit, household=household, round=round_id, proposal=proposal["id"])
+    ids = published_proposal(client, keys)
+    url = path.format(**ids)
     headers = {} if role == "-" else auth(keys, role)
     response = client.request(method, url, json=body, headers=headers)
     assert response.status_code == expected, response.text
