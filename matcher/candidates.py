@@ -237,11 +237,12 @@ def pair_scores(
 
 @dataclass(frozen=True, slots=True)
 class CandidateSet:
-    """All feasible pairs, as parallel arrays (indices into the instance's tuples)."""
+    """All feasible pairs, as parallel arrays (indices into the instance's tuples). int32:
+    there can be tens of millions of pairs; widen before arithmetic that could overflow."""
 
-    household: IntArray
-    unit: IntArray
-    score: IntArray
+    household: NDArray[np.int32]
+    unit: NDArray[np.int32]
+    score: NDArray[np.int32]
 
     def __len__(self) -> int:
         return int(self.household.size)
@@ -260,9 +261,9 @@ def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, s
 
 def generate_candidates(instance: Instance, policy: Policy, table: UnitTable) -> CandidateSet:
     barred = barred_units_by_household(instance, policy)
-    households: list[IntArray] = []
-    units: list[IntArray] = []
-    scores: list[IntArray] = []
+    households: list[NDArray[np.int32]] = []
+    units: list[NDArray[np.int32]] = []
+    scores: list[NDArray[np.int32]] = []
     for h_index, household in enumerate(instance.households):
         low = needed_rooms(household) - policy.room_shortfall_allowed
         if household.size == 1:
@@ -274,10 +275,10 @@ def generate_candidates(instance: Instance, policy: Policy, table: UnitTable) ->
         keep = checks.feasible()
         if not keep.any():
             continue
-        units.append(table.unit_index[rows][keep])
-        households.append(np.full(int(keep.sum()), h_index, dtype=np.int64))
-        scores.append(pair_scores(household, table, rows, checks, keep, policy))
+        units.append(table.unit_index[rows][keep].astype(np.int32))
+        households.append(np.full(int(keep.sum()), h_index, dtype=np.int32))
+        scores.append(pair_scores(household, table, rows, checks, keep, policy).astype(np.int32))
     if not households:
-        empty = np.empty(0, dtype=np.int64)
+        empty = np.empty(0, dtype=np.int32)
         return CandidateSet(empty, empty.copy(), empty.copy())
     return CandidateSet(np.concatenate(households), np.concatenate(units), np.concatenate(scores))

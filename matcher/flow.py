@@ -9,6 +9,7 @@ households are left out and their capacity taken off their unit and building.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,12 +27,12 @@ class SolverError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class FlowNetwork:
-    tails: IntArray
-    heads: IntArray
+    tails: NDArray[np.int32]
+    heads: NDArray[np.int32]
     capacities: IntArray
-    pair_household: IntArray  # for the pair arcs, in arc order
-    pair_unit: IntArray
-    pair_score: IntArray
+    pair_household: NDArray[np.int32]  # for the pair arcs, in arc order
+    pair_unit: NDArray[np.int32]
+    pair_score: NDArray[np.int32]
     first_pair_arc: int
     source: int
     sink: int
@@ -60,42 +61,56 @@ class FlowNetwork:
             if building_of_unit[u] >= 0:
                 building_capacity[building_of_unit[u]] -= 1
 
-        keep = ~np.isin(candidates.household, np.fromiter(pinned, dtype=np.int64))
-        keep &= unit_capacity[candidates.unit] > 0
-        pair_household = candidates.household[keep]
-        pair_unit = candidates.unit[keep]
+        # Filtering copies tens of millions of pairs: only when pins make some unusable.
+        pair_household, pair_unit, pair_score = (
+            candidates.household,
+            candidates.unit,
+            candidates.score,
+        )
+        if pinned:
+            keep = ~np.isin(candidates.household, np.fromiter(pinned, dtype=np.int64))
+            keep &= unit_capacity[candidates.unit] > 0
+            pair_household, pair_unit, pair_score = (
+                pair_household[keep],
+                pair_unit[keep],
+                pair_score[keep],
+            )
 
+        n_buildings = len(buildings)
         source = 0
         household_node = 1
         unit_node = household_node + n_households
         building_node = unit_node + n_units
-        sink = building_node + len(buildings)
-        tails = [
-            np.full(n_households, source),
-            household_node + pair_household,
-            unit_node + np.arange(n_units),
-            building_node + np.arange(len(buildings)),
-        ]
-        heads = [
-            household_node + np.arange(n_households),
-            unit_node + pair_unit,
-            np.where(building_of_unit >= 0, building_node + building_of_unit, sink),
-            np.full(len(buildings), sink),
-        ]
-        capacities = [
-            np.ones(n_households),
-            np.ones(pair_household.size),
-            np.maximum(unit_capacity, 0),
-            np.maximum(building_capacity, 0),
-        ]
+        sink = building_node + n_buildings
+        # Filled in place, in the dtypes OR-tools takes, rather than concatenated.
+        n_pairs = int(pair_household.size)
+        ends = np.cumsum([n_households, n_pairs, n_units, n_buildings])
+        tails = np.empty(ends[-1], dtype=np.int32)
+        heads = np.empty(ends[-1], dtype=np.int32)
+        capacities = np.empty(ends[-1], dtype=np.int64)
+        first, pairs_end, units_end = int(ends[0]), int(ends[1]), int(ends[2])
+        tails[:first] = source
+        heads[:first] = household_node + np.arange(n_households)
+        capacities[:first] = 1
+        np.add(pair_household, household_node, out=tails[first:pairs_end], casting="unsafe")
+        np.add(pair_unit, unit_node, out=heads[first:pairs_end], casting="unsafe")
+        capacities[first:pairs_end] = 1
+        tails[pairs_end:units_end] = unit_node + np.arange(n_units)
+        heads[pairs_end:units_end] = np.where(
+            building_of_unit >= 0, building_node + building_of_unit, sink
+        )
+        capacities[pairs_end:units_end] = np.maximum(unit_capacity, 0)
+        tails[units_end:] = building_node + np.arange(n_buildings)
+        heads[units_end:] = sink
+        capacities[units_end:] = np.maximum(building_capacity, 0)
         return cls(
-            tails=np.concatenate(tails).astype(np.int64),
-            heads=np.concatenate(heads).astype(np.int64),
-            capacities=np.concatenate(capacities).astype(np.int64),
+            tails=tails,
+            heads=heads,
+            capacities=capacities,
             pair_household=pair_household,
             pair_unit=pair_unit,
-            pair_score=candidates.score[keep],
-            first_pair_arc=n_households,
+            pair_score=pair_score,
+            first_pair_arc=first,
             source=source,
             sink=sink,
             households=n_households,
@@ -105,7 +120,7 @@ class FlowNetwork:
     def pairs(self) -> int:
         return int(self.pair_household.size)
 
-    def _costs(self, pair_costs: IntArray) -> IntArray:
+    def _costs(self, pair_costs: NDArray[np.integer[Any]]) -> IntArray:
         costs = np.zeros(self.tails.size, dtype=np.int64)
         costs[self.first_pair_arc : self.first_pair_arc + self.pairs] = pair_costs
         return costs
@@ -123,10 +138,7 @@ class FlowNetwork:
         flow = min_cost_flow.SimpleMinCostFlow()
         best = int(self.pair_score.max())
         flow.add_arcs_with_capacity_and_unit_cost(
-            self.tails.astype(np.int32),
-            self.heads.astype(np.int32),
-            self.capacities,
-            self._costs(best - self.pair_score),
+            self.tails, self.heads, self.capacities, self._costs(best - self.pair_score)
         )
         flow.set_node_supply(self.source, self.households)
         flow.set_node_supply(self.sink, -self.households)
@@ -142,8 +154,8 @@ class FlowNetwork:
             return np.zeros(0, dtype=np.bool_)
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(
-            np.append(self.tails, self.source).astype(np.int32),
-            np.append(self.heads, self.sink).astype(np.int32),
+            np.append(self.tails, np.int32(self.source)),
+            np.append(self.heads, np.int32(self.sink)),
             np.append(self.capacities, self.households),
             np.append(self._costs(-pair_profits), 0),
         )

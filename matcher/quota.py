@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +37,10 @@ MAX_SOLVES = 40
 
 
 def quota_weights(
-    instance: Instance, quota: IncomeQuota, households: NDArray[np.int64], units: NDArray[np.int64]
+    instance: Instance,
+    quota: IncomeQuota,
+    households: NDArray[np.integer[Any]],
+    units: NDArray[np.integer[Any]],
 ) -> NDArray[np.int64]:
     """q of each (household, unit) pair, scaled by SCALE."""
     share = round(quota.share * SCALE)
@@ -68,16 +72,19 @@ def solve_with_quota(
     quota: IncomeQuota,
     pinned: dict[int, int],
     big_m: int,
+    unconstrained: NDArray[np.bool_],
 ) -> QuotaOutcome:
+    """`unconstrained` is the round's optimum without the quota: the solve at multiplier 0
+    (same optimum with big_m), which need not be done again."""
     started = perf_counter()
     q = quota_weights(instance, quota, network.pair_household, network.pair_unit)
     pinned_h = np.fromiter(pinned.keys(), dtype=np.int64)
     pinned_u = np.fromiter(pinned.values(), dtype=np.int64)
     q_pinned = int(quota_weights(instance, quota, pinned_h, pinned_u).sum())
-    base = SCALE * (big_m + network.pair_score)
+    base = SCALE * (big_m + network.pair_score.astype(np.int64))
 
     def evaluate(multiplier: int) -> tuple[NDArray[np.bool_], int, int, int]:
-        chosen = network.max_profit(base + multiplier * q)
+        chosen = unconstrained if multiplier == 0 else network.max_profit(base + multiplier * q)
         value = int(base[chosen].sum())
         slack = q_pinned + int(q[chosen].sum())
         return chosen, value, slack, value + multiplier * slack
@@ -89,7 +96,7 @@ def solve_with_quota(
     def record(multiplier: int) -> tuple[int, NDArray[np.bool_], int, int]:
         nonlocal solves, best, bound
         chosen, value, slack, lagrangian = evaluate(multiplier)
-        solves += 1
+        solves += multiplier > 0
         bound = lagrangian if bound is None else min(bound, lagrangian)
         if slack >= 0 and (best is None or value > best[1]):
             best = (chosen, value)

@@ -126,7 +126,7 @@ def _assign(
     # path, which changes at most min(households, unit places) matches.
     places = len(instance.units) * policy.candidates_per_unit
     big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
-    outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m)
+    outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, chosen)
     notes = [f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)"]
     if outcome.timed_out:
         notes.append(f"income quota: stopped at the {policy.time_limit_s:g} s time limit")
