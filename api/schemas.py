@@ -148,6 +148,7 @@ class RoundOut(BaseModel):
 
     id: int
     status: str
+    progress: str = ""
     policy: dict[str, object]
     statistics: dict[str, object] | None
     error: str | None

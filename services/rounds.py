@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 import matcher
@@ -195,6 +195,32 @@ def get_round(session: Session, actor: Actor, round_id: int) -> MatchRound:
     if match_round is None:
         raise NotFound("round", round_id)
     return match_round
+
+
+def progress(session: Session, match_round: MatchRound, now: datetime) -> str:
+    """Where the round stands, in words a coordinator can act on."""
+    if match_round.status is RoundStatus.QUEUED:
+        ahead = session.scalar(
+            select(func.count()).where(
+                MatchRound.status == RoundStatus.QUEUED, MatchRound.id < match_round.id
+            )
+        )
+        return f"waiting for a worker ({ahead} round(s) ahead)"
+    if match_round.status is RoundStatus.RUNNING and match_round.started_at is not None:
+        elapsed = (now - match_round.started_at).total_seconds()
+        beat = ""
+        if (
+            match_round.heartbeat_at is not None
+            and match_round.heartbeat_at != match_round.started_at
+        ):
+            beat = f", last heartbeat {(now - match_round.heartbeat_at).total_seconds():.0f} s ago"
+        return f"solving on {match_round.worker} for {elapsed:.0f} s{beat}"
+    if match_round.status is RoundStatus.FAILED:
+        return f"failed: {match_round.error}"
+    if match_round.started_at is not None and match_round.finished_at is not None:
+        took = (match_round.finished_at - match_round.started_at).total_seconds()
+        return f"{match_round.status}; the solve took {took:.1f} s"
+    return str(match_round.status)
 
 
 def publish_round(

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import MatchRound, RoundStatus
+from models import AuditEvent, MatchRound, RoundStatus
 from services.proposals import expire_overdue
 from services.rounds import compute_round, store_result
 
@@ -46,6 +46,16 @@ class RoundWorker:
                     MatchRound.status == RoundStatus.RUNNING, MatchRound.heartbeat_at < limit
                 )
             ).all()
+            for round_id in stale:
+                session.add(
+                    AuditEvent(
+                        actor=self.name,
+                        action="round.reaped",
+                        entity="match_round",
+                        entity_id=str(round_id),
+                        after={"status": "failed", "error": "worker stopped responding"},
+                    )
+                )
             if stale:
                 session.execute(
                     update(MatchRound)
@@ -134,6 +144,15 @@ class RoundWorker:
                         status=RoundStatus.FAILED,
                         error=f"{type(error).__name__}: {error}"[:2000],
                         finished_at=datetime.now(UTC),
+                    )
+                )
+                session.add(
+                    AuditEvent(
+                        actor=self.name,
+                        action="round.failed",
+                        entity="match_round",
+                        entity_id=str(round_id),
+                        after={"status": "failed", "error": type(error).__name__},
                     )
                 )
         finally:

@@ -62,10 +62,12 @@ def solved_round(client: TestClient, keys: dict[str, str]) -> int:
     )
     assert queued.status_code == 202, queued.text
     assert queued.json()["status"] == "queued"
+    assert queued.json()["progress"] == "waiting for a worker (0 round(s) ahead)"
     run_worker(client)
     round_id: int = queued.json()["id"]
     state = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
     assert state["status"] == "solved", state
+    assert state["progress"].startswith("solved; the solve took")
     return round_id
 
 

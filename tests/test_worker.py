@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import ApiRole, MatchRound, RoundStatus, migrate
+from models import ApiRole, AuditEvent, MatchRound, RoundStatus, migrate
 from models.db import make_engine, session_factory, transaction
 from services.access import Actor
 from services.geocoding import GazetteerGeocoder
@@ -81,3 +81,5 @@ def test_a_round_whose_worker_died_is_failed(sessions: sessionmaker[Session]) ->
         assert failed.status is RoundStatus.FAILED
         assert failed.error is not None
         assert "stopped responding" in failed.error
+        actions = session.scalars(select(AuditEvent.action)).all()
+        assert "round.reaped" in actions

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, problem
+from models import MatchRound
 from services import rounds
 from services.errors import Conflict, StaleRound
 from services.roundfile import PolicyIn
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such round")}
+
+
+def with_progress(db: Session, match_round: MatchRound) -> RoundOut:
+    out = RoundOut.model_validate(match_round)
+    out.progress = rounds.progress(db, match_round, datetime.now(UTC))
+    return out
 
 
 @router.post(
@@ -43,7 +51,8 @@ def queue_round(
 ) -> Any:
     """Every waiting household and every vacant unit, at the time a worker picks the round
     up. Follow it with GET /v1/rounds/{id}."""
-    return RoundOut.model_validate(rounds.queue_round(db, actor, policy))
+    match_round = rounds.queue_round(db, actor, policy)
+    return with_progress(db, match_round)
 
 
 @router.get(
@@ -51,7 +60,7 @@ def queue_round(
 )
 def get_round(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     """Status (queued, running, solved, published, failed), statistics when solved."""
-    return RoundOut.model_validate(rounds.get_round(db, actor, round_id))
+    return with_progress(db, rounds.get_round(db, actor, round_id))
 
 
 @router.get(
