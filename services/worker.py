@@ -4,7 +4,8 @@ Several API processes can each run one; the claim is a conditional UPDATE, so a 
 exactly one worker on SQLite and PostgreSQL alike. On PostgreSQL a worker beats its round's
 heartbeat while solving; a running round whose heartbeat stopped (the process died) is marked
 failed by the next worker that looks, so nobody waits for it forever. SQLite (the embedded,
-single-process default) gets no heartbeat: its one writer at a time would block the round.
+single-process default) gets no heartbeat: its one writer at a time would block the round;
+there, a worker that starts fails the rounds a dead process left running.
 """
 
 from __future__ import annotations
@@ -37,15 +38,15 @@ class RoundWorker:
         self.heartbeat_s = heartbeat_s
         self.stale_after = timedelta(seconds=stale_after_s)
 
-    def reap_stale(self) -> list[int]:
-        """Mark failed the running rounds whose worker stopped beating."""
+    def reap_stale(self, *, all_running: bool = False) -> list[int]:
+        """Mark failed the running rounds whose worker stopped beating (or, with
+        `all_running`, every running round: see recover_at_start)."""
         limit = datetime.now(UTC) - self.stale_after
         with self.sessions() as session, session.begin():
-            stale = session.scalars(
-                select(MatchRound.id).where(
-                    MatchRound.status == RoundStatus.RUNNING, MatchRound.heartbeat_at < limit
-                )
-            ).all()
+            query = select(MatchRound.id).where(MatchRound.status == RoundStatus.RUNNING)
+            if not all_running:
+                query = query.where(MatchRound.heartbeat_at < limit)
+            stale = session.scalars(query).all()
             for round_id in stale:
                 session.add(
                     AuditEvent(
@@ -171,7 +172,13 @@ class RoundWorker:
             self.execute(round_id)
         return round_id
 
+    def recover_at_start(self) -> list[int]:
+        """Without heartbeats (SQLite: one worker, in the `serve` process), a round still
+        running when the worker starts was left by a process that died: fail it."""
+        return [] if self._beats() else self.reap_stale(all_running=True)
+
     def run_forever(self, stop: threading.Event, poll_s: float = 1.0) -> None:
+        self.recover_at_start()
         while not stop.is_set():
             try:
                 if self.run_once() is None:

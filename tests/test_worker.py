@@ -83,3 +83,22 @@ def test_a_round_whose_worker_died_is_failed(sessions: sessionmaker[Session]) ->
         assert "stopped responding" in failed.error
         actions = session.scalars(select(AuditEvent.action)).all()
         assert "round.reaped" in actions
+
+
+def test_without_heartbeats_a_new_worker_fails_rounds_left_running(
+    sessions: sessionmaker[Session],
+) -> None:
+    """On SQLite (no heartbeats) a starting worker fails what a dead process left running;
+    on PostgreSQL it leaves them to the heartbeat check."""
+    round_id = queue(sessions)
+    assert RoundWorker(sessions, "died").claim() == round_id
+    recovered = RoundWorker(sessions, "restarted").recover_at_start()
+    with sessions() as session:
+        dialect = session.get_bind().dialect.name
+        status = session.scalars(select(MatchRound.status).where(MatchRound.id == round_id)).one()
+    if dialect == "sqlite":
+        assert recovered == [round_id]
+        assert status is RoundStatus.FAILED
+    else:
+        assert recovered == []
+        assert status is RoundStatus.RUNNING
