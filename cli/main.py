@@ -92,7 +92,7 @@ def keys_create(
     """Create an API key and print it once."""
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
-    owner = name or landlord
+    owner = name or landlord or (str(role) if role is ApiRole.ADMIN else None)
     if not owner:
         err.print("give --name (or --landlord for a landlord key)")
         raise typer.Exit(2)

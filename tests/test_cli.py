@@ -123,3 +123,26 @@ def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
     result = runner.invoke(app, ["load-fixtures", "--database-url", url])
     assert result.exit_code == 1
     assert "run `housing-match db upgrade` first" in result.output
+
+
+def test_keys_are_created_once_listed_and_revoked(tmp_path: Path) -> None:
+    """`keys create` prints the key once; `keys list` shows only its prefix; `keys revoke`
+    marks it revoked; a landlord key needs a known landlord."""
+    url = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    assert runner.invoke(app, ["load-fixtures", "--database-url", url]).exit_code == 0
+    created = runner.invoke(app, ["keys", "create", "--role", "admin", "--database-url", url])
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    assert token.startswith("hm_")
+    listed = runner.invoke(app, ["keys", "list", "--database-url", url])
+    assert token[:10] in listed.output
+    assert token not in listed.output
+    revoked = runner.invoke(app, ["keys", "revoke", token[:10], "--database-url", url])
+    assert revoked.exit_code == 0
+    assert "True" in runner.invoke(app, ["keys", "list", "--database-url", url]).output
+    unknown = runner.invoke(
+        app, ["keys", "create", "--role", "landlord", "--landlord", "Nobody", "--database-url", url]
+    )
+    assert unknown.exit_code == 1
+    assert "Nobody" in unknown.output
