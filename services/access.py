@@ -45,7 +45,11 @@ def _hash(token: str) -> str:
 
 
 def create_key(
-    session: Session, role: ApiRole, owner: str, landlord_name: str | None = None
+    session: Session,
+    role: ApiRole,
+    owner: str,
+    landlord_name: str | None = None,
+    by: str = "system",
 ) -> tuple[ApiKey, str]:
     """A new key and its token (shown once, never stored)."""
     landlord_id = None
@@ -70,7 +74,7 @@ def create_key(
     session.flush()
     session.add(
         AuditEvent(
-            actor="system",
+            actor=by,
             action="api_key.created",
             entity="api_key",
             entity_id=key.prefix,
@@ -80,7 +84,7 @@ def create_key(
     return key, token
 
 
-def revoke_key(session: Session, prefix: str) -> ApiKey:
+def revoke_key(session: Session, prefix: str, by: str = "system") -> ApiKey:
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None:
         raise NotFound("api key", prefix)
@@ -89,7 +93,7 @@ def revoke_key(session: Session, prefix: str) -> ApiKey:
         key.revoked_at = datetime.now(UTC)
         session.add(
             AuditEvent(
-                actor="system",
+                actor=by,
                 action="api_key.revoked",
                 entity="api_key",
                 entity_id=prefix,

@@ -77,7 +77,9 @@ def new_key(
     actor: CurrentActor,
 ) -> Any:
     actor.require(ApiRole.ADMIN)
-    key, token = create_key(db, ApiRole(body.role), body.owner, body.landlord)
+    key, token = create_key(
+        db, ApiRole(body.role), body.owner, body.landlord, by=f"{actor.role}:{actor.name}"
+    )
     return NewKey(**KeyOut.model_validate(key).model_dump(), key=token)
 
 
@@ -94,7 +96,7 @@ def list_keys(db: DbSession, actor: CurrentActor) -> Any:
 )
 def revoke(prefix: str, db: DbSession, actor: CurrentActor) -> Any:
     actor.require(ApiRole.ADMIN)
-    return KeyOut.model_validate(revoke_key(db, prefix))
+    return KeyOut.model_validate(revoke_key(db, prefix, by=f"{actor.role}:{actor.name}"))
 
 
 @router.get("/v1/audit", response_model=AuditPage, responses=PROBLEMS, summary="Audit trail")
