@@ -63,6 +63,17 @@ def _audit_view(household: Household) -> dict[str, Any]:
     }
 
 
+def _audit_created(session: Session, actor: Actor, household: Household) -> None:
+    audit.record(
+        session,
+        actor,
+        "household.created",
+        "household",
+        household.id,
+        after=_audit_view(household),
+    )
+
+
 def create_household(
     session: Session, actor: Actor, record: HouseholdRecord, geocoder: Geocoder
 ) -> Household:
@@ -80,14 +91,7 @@ def create_household(
         raise InvalidInput(field, message)
     session.add(household)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "household.created",
-        "household",
-        household.id,
-        after=_audit_view(household),
-    )
+    _audit_created(session, actor, household)
     return household
 
 
@@ -205,12 +209,5 @@ def import_coordinator_households(
     actor.require(ApiRole.COORDINATOR)
     households = import_households(session, source, text, geocoder)
     for household in households:
-        audit.record(
-            session,
-            actor,
-            "household.created",
-            "household",
-            household.id,
-            after=_audit_view(household),
-        )
+        _audit_created(session, actor, household)
     return households
