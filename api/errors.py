@@ -20,6 +20,7 @@ from services.errors import (
     InvalidImport,
     InvalidInput,
     NotFound,
+    StaleRound,
     Unauthenticated,
 )
 
@@ -88,6 +89,8 @@ def add_exception_handlers(app: FastAPI) -> None:
                     field = getattr(error, "field", None)
                     if field:
                         extra["errors"] = [{"field": f"body.{field}", "message": detail}]
+                if isinstance(error, StaleRound):
+                    extra = {"changed": error.changed}
                 return problem(status, name, name.replace("-", " ").capitalize(), detail, **extra)
         return problem(400, "bad-request", "Bad request", str(error))
 

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, RowId
@@ -14,7 +13,7 @@ from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, problem
 from models import MatchRound
 from services import rounds
-from services.errors import Conflict, StaleRound
+from services.errors import Conflict
 from services.roundfile import PolicyIn
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
@@ -84,21 +83,7 @@ def publish_round(round_id: RowId, request: Request, db: DbSession, actor: Curre
     """In one transaction: a proposal per match, units and households moved to `proposed`.
     If any of them changed since the round read them: 409 listing them, nothing published."""
     settings = request.app.state.settings
-    try:
-        proposals = rounds.publish_round(
-            db, actor, round_id, date.today(), settings.household_response_days
-        )
-    except StaleRound as error:
-        db.rollback()
-        return JSONResponse(
-            {
-                "type": "https://housing-match.example/problems/stale-round",
-                "title": "Stale round",
-                "status": 409,
-                "detail": str(error),
-                "changed": error.changed,
-            },
-            status_code=409,
-            media_type="application/problem+json",
-        )
+    proposals = rounds.publish_round(
+        db, actor, round_id, date.today(), settings.household_response_days
+    )
     return {"round_id": round_id, "proposals": len(proposals)}
