@@ -109,10 +109,15 @@ def add_exception_handlers(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
         return problem(error.status_code, "http", title, str(error.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        # The type only: a message could carry personal data, which never goes to logs.
-        logger.error(
-            "unexpected %s on %s %s", type(error).__name__, request.method, request.url.path
-        )
-        return problem(500, "internal", "Internal error", "an unexpected error occurred")
+    @app.middleware("http")
+    async def _unexpected(request: Request, call_next: Any) -> Any:
+        # A middleware rather than an exception handler: Starlette re-raises after calling a
+        # handler for Exception, and the server would then log the traceback and its message,
+        # which may carry personal data. Here the error stops, logged by its type only.
+        try:
+            return await call_next(request)
+        except Exception as error:
+            logger.error(
+                "unexpected %s on %s %s", type(error).__name__, request.method, request.url.path
+            )
+            return problem(500, "internal", "Internal error", "an unexpected error occurred")

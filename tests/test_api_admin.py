@@ -146,7 +146,9 @@ def test_unexpected_errors_leave_no_trace(geocoder: object) -> None:
     def boom() -> None:
         raise RuntimeError("household HH-1 has diabetes")
 
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # raise_server_exceptions=True: the error must not even reach the server, which would
+    # log its traceback and message.
+    with TestClient(app, raise_server_exceptions=True) as test_client:
         response = test_client.get("/boom")
     body = assert_problem(response, 500)
     assert body["detail"] == "an unexpected error occurred"
