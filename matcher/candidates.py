@@ -222,7 +222,8 @@ def pair_scores(
     budget = policy.max_effort_rate * household.monthly_resources_eur
     if budget > 0:
         margin = budget - (table.cost[rows][keep] - household.housing_benefit_eur)
-        total += np.rint(weights.affordability * np.clip(margin / budget, 0.0, 1.0))
+        with np.errstate(over="ignore"):  # a tiny budget: the share left is capped at 1 anyway
+            total += np.rint(weights.affordability * np.clip(margin / budget, 0.0, 1.0))
     preferred = _codes(household.preferred_communes, table.commune_codes)
     if preferred.size:
         hit = np.isin(table.commune_code[rows][keep], preferred)

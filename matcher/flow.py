@@ -37,6 +37,7 @@ class FlowNetwork:
     source: int
     sink: int
     households: int
+    units: int
 
     @classmethod
     def build(
@@ -114,6 +115,7 @@ class FlowNetwork:
             source=source,
             sink=sink,
             households=n_households,
+            units=n_units,
         )
 
     @property
@@ -147,17 +149,37 @@ class FlowNetwork:
             raise SolverError(f"min-cost flow ended with status {status}")
         return self._chosen(flow)
 
+    def unit_and_building_capacities(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Places left on each unit, the building of each unit (-1: none or no cap), and
+        places left in each capped building, as laid out in the network."""
+        units_start = self.first_pair_arc + self.pairs
+        buildings_start = units_start + self.units
+        unit_heads = self.heads[units_start:buildings_start].astype(np.int64)
+        first_building_node = 1 + self.households + self.units
+        building_of_unit = np.where(unit_heads == self.sink, -1, unit_heads - first_building_node)
+        return (
+            self.capacities[units_start:buildings_start],
+            building_of_unit,
+            self.capacities[buildings_start:],
+        )
+
+    def _bypassed(self) -> tuple[NDArray[np.int32], NDArray[np.int32], IntArray]:
+        """The arcs of max_profit's model: this network plus a bypass arc source -> sink."""
+        return (
+            np.append(self.tails, np.int32(self.source)),
+            np.append(self.heads, np.int32(self.sink)),
+            np.append(self.capacities, self.households),
+        )
+
     def max_profit(self, pair_profits: IntArray) -> NDArray[np.bool_]:
         """Pairs of a flow of maximum total profit, where a pair may also be left out (a
         bypass arc source -> sink carries the flow no pair wants). Profits are integers."""
         if not self.pairs:
             return np.zeros(0, dtype=np.bool_)
         flow = min_cost_flow.SimpleMinCostFlow()
+        tails, heads, capacities = self._bypassed()
         flow.add_arcs_with_capacity_and_unit_cost(
-            np.append(self.tails, np.int32(self.source)),
-            np.append(self.heads, np.int32(self.sink)),
-            np.append(self.capacities, self.households),
-            np.append(self._costs(-pair_profits), 0),
+            tails, heads, capacities, np.append(self._costs(-pair_profits), 0)
         )
         flow.set_node_supply(self.source, self.households)
         flow.set_node_supply(self.sink, -self.households)
@@ -165,3 +187,99 @@ class FlowNetwork:
         if status != flow.OPTIMAL:
             raise SolverError(f"min-cost flow ended with status {status}")
         return self._chosen(flow)
+
+    def _arc_flows(self, chosen: NDArray[np.bool_]) -> IntArray:
+        """Flow on every arc of max_profit's model when the pairs `chosen` are used: a
+        household's arc carries what leaves the household, a unit's or building's arc what
+        enters the unit or building, and the bypass the rest."""
+        tails, heads, _ = self._bypassed()
+        flows = np.zeros(tails.size, dtype=np.int64)
+        pairs_end = self.first_pair_arc + self.pairs
+        flows[self.first_pair_arc : pairs_end] = chosen
+        used_pairs = slice(self.first_pair_arc, pairs_end)
+        outflow = np.bincount(tails[used_pairs][chosen], minlength=self.sink + 1)
+        flows[: self.first_pair_arc] = outflow[heads[: self.first_pair_arc]]
+        inflow = np.bincount(heads[used_pairs][chosen], minlength=self.sink + 1)
+        # unit arcs first, then building arcs: a building's inflow is its units' flow
+        for start, stop in (
+            (pairs_end, pairs_end + self.units),
+            (pairs_end + self.units, self.tails.size),
+        ):
+            flows[start:stop] = inflow[tails[start:stop]]
+            inflow += np.bincount(
+                heads[start:stop], weights=flows[start:stop], minlength=self.sink + 1
+            ).astype(np.int64)
+        flows[-1] = self.households - int(chosen.sum())
+        return flows
+
+    def regrets(self, pair_profits: IntArray, chosen: NDArray[np.bool_]) -> Regrets:
+        """How much the best profit must drop for a flow to differ from `chosen` on each arc:
+        the absolute reduced costs at node potentials that prove `chosen` a maximum-profit
+        flow (max_profit's model). A flow whose arcs differ from `chosen` by d_a has a profit
+        at most the best minus the sum of regret_a * |d_a|: what lets a gap be closed on the
+        few arcs whose regret is small.
+
+        The potentials are shortest distances in the residual graph (Bellman-Ford, vectorised:
+        OR-tools does not expose its duals). A residual arc of negative reduced cost means
+        `chosen` is not optimal: that is a bug, raised as SolverError."""
+        tails, heads, capacities = self._bypassed()
+        costs = np.append(self._costs(-pair_profits), 0)
+        flows = self._arc_flows(chosen)
+        forward, backward = flows < capacities, flows > 0
+        residual_tails = np.concatenate([tails[forward], heads[backward]])
+        residual_heads = np.concatenate([heads[forward], tails[backward]])
+        residual_costs = np.concatenate([costs[forward], -costs[backward]])
+        potential = shortest_distances(
+            self.sink + 1, residual_tails, residual_heads, residual_costs
+        )
+        del residual_tails, residual_heads, residual_costs
+        reduced = costs + potential[tails] - potential[heads]
+        if (reduced[forward] < 0).any() or (reduced[backward] > 0).any():
+            raise SolverError("the flow is not optimal: a residual arc has a negative reduced cost")
+        regret = np.abs(reduced)
+        pairs_end = self.first_pair_arc + self.pairs
+        units_end = pairs_end + self.units
+        return Regrets(
+            pairs=regret[self.first_pair_arc : pairs_end],
+            households=regret[: self.first_pair_arc],
+            units=regret[pairs_end:units_end],
+            unit_loads=flows[pairs_end:units_end],
+            buildings=regret[units_end:-1],
+            building_loads=flows[units_end:-1],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Regrets:
+    """Per arc of max_profit's model (see FlowNetwork.regrets), grouped by kind, with the
+    anchor flow's load on each unit and building arc."""
+
+    pairs: IntArray
+    households: IntArray
+    units: IntArray
+    unit_loads: IntArray
+    buildings: IntArray
+    building_loads: IntArray
+
+
+def shortest_distances(
+    nodes: int, tails: NDArray[np.int32], heads: NDArray[np.int32], costs: IntArray
+) -> IntArray:
+    """Shortest distance to every node from a virtual root joined to each at cost 0, by
+    Bellman-Ford with each round over all arcs at once. Rounds = arcs on the longest shortest
+    path, a few dozen on round networks. The graph must have no negative cycle."""
+    distance = np.zeros(nodes, dtype=np.int64)
+    if not tails.size:
+        return distance
+    order = np.argsort(heads, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    del order
+    starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
+    targets = heads[starts]
+    for _ in range(nodes + 1):
+        best = np.minimum.reduceat(distance[tails] + costs, starts)
+        improved = best < distance[targets]
+        if not improved.any():
+            return distance
+        distance[targets[improved]] = best[improved]
+    raise SolverError("negative cycle in a residual graph")

@@ -11,8 +11,9 @@ Moving it into the objective with a multiplier lambda >= 0 keeps the problem a m
 and every g(lambda) is an upper bound on the best value that meets the quota. The multiplier
 is found by a one-dimensional cutting plane (each pair of solutions on either side of the
 constraint gives the lambda where their lines cross), usually in a handful of solves. The
-result is the best quota-meeting flow found, with the lowest bound as `best_bound`: optimal
-when they meet; otherwise the remaining gap is reported, never hidden.
+best quota-meeting flow found and the lowest bound are usually a hair apart; matcher/gap.py
+then closes that gap exactly (reduced-cost fixing and CP-SAT on the few pairs left). If the
+time limit stops either phase, the remaining gap is reported, never hidden.
 
 Values are scaled by 1000 so that the share has a resolution of 0.1% and all costs stay
 integers. `value(x)` is big_m * matched + score, so housing one more household always beats any
@@ -29,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.flow import FlowNetwork
+from matcher.gap import Anchor, close_gap
 from matcher.income import is_low_income, quota_shortfall
 from matcher.types import IncomeQuota, Instance, Policy
 
@@ -63,6 +65,7 @@ class QuotaOutcome:
     bound: int  # scaled upper bound on any quota-meeting flow
     solves: int
     timed_out: bool
+    closing_note: str  # how the last gap was closed, or why it was not
 
 
 def solve_with_quota(
@@ -92,12 +95,14 @@ def solve_with_quota(
     solves = 0
     best: tuple[NDArray[np.bool_], int] | None = None
     bound: int | None = None
+    anchor: tuple[int, NDArray[np.bool_]] | None = None  # multiplier of the bound, its flow
 
     def record(multiplier: int) -> tuple[int, NDArray[np.bool_], int, int]:
-        nonlocal solves, best, bound
+        nonlocal solves, best, bound, anchor
         chosen, value, slack, lagrangian = evaluate(multiplier)
         solves += multiplier > 0
-        bound = lagrangian if bound is None else min(bound, lagrangian)
+        if bound is None or lagrangian < bound:
+            bound, anchor = lagrangian, (multiplier, chosen)
         if slack >= 0 and (best is None or value > best[1]):
             best = (chosen, value)
         return multiplier, chosen, value, slack
@@ -144,6 +149,35 @@ def solve_with_quota(
             else:
                 low = point
     assert bound is not None
+    assert anchor is not None
     if best is None:
-        return QuotaOutcome(None, 0, bound, solves, timed_out)
-    return QuotaOutcome(best[0], best[1], bound, solves, timed_out)
+        return QuotaOutcome(None, 0, bound, solves, timed_out, "")
+    if best[1] >= bound:
+        return QuotaOutcome(best[0], best[1], bound, solves, timed_out, "")
+    left = policy.time_limit_s - (perf_counter() - started)
+    if left <= 0:
+        return QuotaOutcome(best[0], best[1], bound, solves, True, "")
+    multiplier, anchor_chosen = anchor
+    closure = close_gap(
+        network,
+        Anchor(anchor_chosen, base + multiplier * q, bound),
+        best,
+        base,
+        q,
+        q_pinned,
+        SCALE,
+        big_m,
+        left,
+        policy.seed,
+    )
+    note = f"the last gap left {closure.free_pairs:,} pairs to CP-SAT"
+    if closure.note:
+        note = closure.note if not closure.free_pairs else f"{note}, {closure.note}"
+    return QuotaOutcome(
+        closure.chosen,
+        closure.value,
+        closure.bound,
+        solves,
+        timed_out or "time limit" in closure.note,
+        note,
+    )

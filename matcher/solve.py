@@ -128,6 +128,8 @@ def _assign(
     big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
     outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, chosen)
     notes = [f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)"]
+    if outcome.closing_note:
+        notes.append(f"income quota: {outcome.closing_note}")
     if outcome.timed_out:
         notes.append(f"income quota: stopped at the {policy.time_limit_s:g} s time limit")
     if outcome.chosen is None:
