@@ -212,31 +212,41 @@ class FlowNetwork:
         flows[-1] = self.households - int(chosen.sum())
         return flows
 
+    def potentials(self, pair_profits: IntArray, chosen: NDArray[np.bool_]) -> IntArray:
+        """Node potentials that prove `chosen` a maximum-profit flow (max_profit's model):
+        shortest distances in its residual graph, by Bellman-Ford (vectorised: OR-tools does
+        not expose its duals). Checked on every residual arc; a failure means `chosen` is
+        not optimal, a bug, raised as SolverError."""
+        tails, heads, capacities = self._bypassed()
+        costs = np.append(self._costs(-pair_profits), 0)
+        flows = self._arc_flows(chosen)
+        forward, backward = flows < capacities, flows > 0
+        potential = shortest_distances(
+            self.sink + 1,
+            np.concatenate([tails[forward], heads[backward]]),
+            np.concatenate([heads[forward], tails[backward]]),
+            np.concatenate([costs[forward], -costs[backward]]),
+        )
+        reduced = costs + potential[tails] - potential[heads]
+        if (reduced[forward] < 0).any() or (reduced[backward] > 0).any():
+            raise SolverError("the flow is not optimal: a residual arc has a negative reduced cost")
+        return potential
+
+    def _reduced_costs(self, pair_profits: IntArray, potential: IntArray) -> IntArray:
+        tails, heads, _ = self._bypassed()
+        reduced: IntArray = np.append(self._costs(-pair_profits), 0)
+        reduced += potential[tails] - potential[heads]
+        return reduced
+
     def regrets(self, pair_profits: IntArray, chosen: NDArray[np.bool_]) -> Regrets:
         """How much the best profit must drop for a flow to differ from `chosen` on each arc:
         the absolute reduced costs at node potentials that prove `chosen` a maximum-profit
         flow (max_profit's model). A flow whose arcs differ from `chosen` by d_a has a profit
         at most the best minus the sum of regret_a * |d_a|: what lets a gap be closed on the
-        few arcs whose regret is small.
-
-        The potentials are shortest distances in the residual graph (Bellman-Ford, vectorised:
-        OR-tools does not expose its duals). A residual arc of negative reduced cost means
-        `chosen` is not optimal: that is a bug, raised as SolverError."""
-        tails, heads, capacities = self._bypassed()
-        costs = np.append(self._costs(-pair_profits), 0)
-        flows = self._arc_flows(chosen)
-        forward, backward = flows < capacities, flows > 0
-        residual_tails = np.concatenate([tails[forward], heads[backward]])
-        residual_heads = np.concatenate([heads[forward], tails[backward]])
-        residual_costs = np.concatenate([costs[forward], -costs[backward]])
-        potential = shortest_distances(
-            self.sink + 1, residual_tails, residual_heads, residual_costs
-        )
-        del residual_tails, residual_heads, residual_costs
-        reduced = costs + potential[tails] - potential[heads]
-        if (reduced[forward] < 0).any() or (reduced[backward] > 0).any():
-            raise SolverError("the flow is not optimal: a residual arc has a negative reduced cost")
+        few arcs whose regret is small."""
+        reduced = self._reduced_costs(pair_profits, self.potentials(pair_profits, chosen))
         regret = np.abs(reduced)
+        flows = self._arc_flows(chosen)
         pairs_end = self.first_pair_arc + self.pairs
         units_end = pairs_end + self.units
         return Regrets(
