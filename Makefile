@@ -26,7 +26,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --national 10000,50000
 
 clean:
 	rm -rf $(VENV) out

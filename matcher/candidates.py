@@ -9,6 +9,7 @@ reasons given for an unmatched household come from the very masks that excluded 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -260,11 +261,12 @@ def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, s
     return barred
 
 
-def generate_candidates(instance: Instance, policy: Policy, table: UnitTable) -> CandidateSet:
+def _feasible_rows(
+    instance: Instance, policy: Policy, table: UnitTable
+) -> Iterator[tuple[int, slice, PairChecks, BoolArray]]:
+    """For each household with a feasible unit: its index, the unit rows scanned, the checks
+    over them and which rows are feasible."""
     barred = barred_units_by_household(instance, policy)
-    households: list[NDArray[np.int32]] = []
-    units: list[NDArray[np.int32]] = []
-    scores: list[NDArray[np.int32]] = []
     for h_index, household in enumerate(instance.households):
         low = needed_rooms(household) - policy.room_shortfall_allowed
         if household.size == 1:
@@ -274,8 +276,21 @@ def generate_candidates(instance: Instance, policy: Policy, table: UnitTable) ->
             continue
         checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
         keep = checks.feasible()
-        if not keep.any():
-            continue
+        if keep.any():
+            yield h_index, rows, checks, keep
+
+
+def count_candidates(instance: Instance, policy: Policy, table: UnitTable) -> int:
+    """How many feasible pairs a round has, without holding them (rounds too large to solve)."""
+    return sum(int(keep.sum()) for _, _, _, keep in _feasible_rows(instance, policy, table))
+
+
+def generate_candidates(instance: Instance, policy: Policy, table: UnitTable) -> CandidateSet:
+    households: list[NDArray[np.int32]] = []
+    units: list[NDArray[np.int32]] = []
+    scores: list[NDArray[np.int32]] = []
+    for h_index, rows, checks, keep in _feasible_rows(instance, policy, table):
+        household = instance.households[h_index]
         units.append(table.unit_index[rows][keep].astype(np.int32))
         households.append(np.full(int(keep.sum()), h_index, dtype=np.int32))
         scores.append(pair_scores(household, table, rows, checks, keep, policy).astype(np.int32))
