@@ -249,7 +249,8 @@ def bench_instance(
             "candidates {candidates:.2f} s, solve {solve:.2f} s, explain {explain:.2f} s".format(
                 **result["stats"]["seconds"]
             )
-            + (f", gap {result['stats']['gap']:.4%}" if not result["stats"]["optimal"] else ""),
+            + (f", gap {result['stats']['gap']:.4%}" if not result["stats"]["optimal"] else "")
+            + "".join(f"; {n}" for n in result.get("notes", []) if "gap left open" in n),
         )
     ]
     outcomes.append(

@@ -45,8 +45,8 @@ class Closure:
     chosen: NDArray[np.bool_]  # the best quota-meeting flow known after closing
     value: int
     bound: int
-    free_pairs: int  # pairs left to CP-SAT (0: none was built)
-    note: str
+    note: str  # for the round's notes: how the gap was closed, or why it was not
+    timed_out: bool = False
 
 
 def close_gap(
@@ -67,13 +67,12 @@ def close_gap(
     best_chosen, best_value = best
     budget = anchor.bound - best_value  # a better flow's changes have total regret < budget
     if budget <= 0:
-        return Closure(best_chosen, best_value, best_value, 0, "")
+        return Closure(best_chosen, best_value, best_value, "")
     if network.pairs > MAX_PAIRS:
         return Closure(
             best_chosen,
             best_value,
             anchor.bound,
-            0,
             f"gap left open: {network.pairs:,} pairs are too many to close it exactly",
         )
     regrets = network.regrets(anchor.profits, anchor.chosen)
@@ -106,7 +105,6 @@ def close_gap(
             best_chosen,
             best_value,
             anchor.bound,
-            0,
             f"gap left open: {n_free:,} pairs could still improve the round, too many to "
             "close it exactly",
         )
@@ -181,21 +179,23 @@ def close_gap(
     solver.parameters.num_workers = 1  # deterministic for a seed
     solver.parameters.random_seed = seed
     status = solver.solve(model)
+    closed = f"gap closed by CP-SAT on the {n_free:,} pairs that could still improve the round"
+    stopped = f"gap left open: CP-SAT on {n_free:,} pairs stopped at the time limit"
     if status == cp_model.INFEASIBLE:  # nothing beats the best flow: it is optimal
-        return Closure(best_chosen, best_value, best_value, n_free, "")
+        return Closure(best_chosen, best_value, best_value, closed)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Closure(best_chosen, best_value, anchor.bound, n_free, "stopped at the time limit")
+        return Closure(best_chosen, best_value, anchor.bound, stopped, timed_out=True)
     chosen = fixed_on.copy()
     chosen[index] = np.array([solver.boolean_value(v) for v in variables], dtype=np.bool_)
     value = int(pair_values[chosen].sum())
     if value < best_value:
         chosen, value = best_chosen, best_value
     if status == cp_model.OPTIMAL:
-        return Closure(chosen, value, value, n_free, "")
+        return Closure(chosen, value, value, closed)
     # Every flow better than the best known lies in the model, so its bound holds for all.
     model_bound = int(pair_values[fixed_on].sum()) + scale * int(solver.best_objective_bound)
     bound = min(anchor.bound, max(value, model_bound))
-    return Closure(chosen, value, bound, n_free, "stopped at the time limit")
+    return Closure(chosen, value, bound, stopped, timed_out=True)
 
 
 def _groups(keys: NDArray[np.integer]) -> list[NDArray[np.int64]]:

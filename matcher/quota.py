@@ -170,14 +170,11 @@ def solve_with_quota(
         left,
         policy.seed,
     )
-    note = f"the last gap left {closure.free_pairs:,} pairs to CP-SAT"
-    if closure.note:
-        note = closure.note if not closure.free_pairs else f"{note}, {closure.note}"
     return QuotaOutcome(
         closure.chosen,
         closure.value,
         closure.bound,
         solves,
-        timed_out or "time limit" in closure.note,
-        note,
+        timed_out or closure.timed_out,
+        closure.note,
     )
