@@ -9,14 +9,15 @@ from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_flow
 
-from matcher import IncomeQuota, Instance, Policy, Status, check, solve
-from matcher.candidates import UnitTable, count_candidates, generate_candidates
+from matcher import Household, IncomeQuota, Instance, Policy, Status, Unit, check, solve
+from matcher.candidates import RoundTooLarge, UnitTable, count_candidates, generate_candidates
 from matcher.flow import FlowNetwork
 from matcher.income import is_low_income, quota_shortfall
 from matcher.rules import feasible
@@ -373,3 +374,26 @@ def test_regrets_never_overstate_the_cost_of_flipping_a_pair(data: st.DataObject
     flipped = network.max_profit(forced)
     assert flipped[pair] != chosen[pair]
     assert best - int(profits[flipped].sum()) >= regrets[pair]
+
+
+def test_a_round_with_too_many_pairs_stops_with_a_clear_error() -> None:
+    """Past the pair limit, generation stops early and says how to make the round smaller."""
+    household = Household(id="h", adults=1, monthly_resources_eur=1500, registered_on=ROUND_DATE)
+    units = tuple(
+        Unit(
+            id=f"u{i}",
+            lat=45.78,
+            lon=3.08,
+            rooms=1,
+            surface_m2=28,
+            rent_eur=300,
+            available_from=ROUND_DATE,
+        )
+        for i in range(3)
+    )
+    instance = Instance((household, replace(household, id="g")), units)
+    policy = Policy(round_date=ROUND_DATE)
+    table = UnitTable.build(instance, policy)
+    assert len(generate_candidates(instance, policy, table, max_pairs=6)) == 6
+    with pytest.raises(RoundTooLarge, match=r"more than 5 feasible pairs.*split it"):
+        generate_candidates(instance, policy, table, max_pairs=5)
