@@ -203,3 +203,69 @@ def _groups(keys: NDArray[np.integer]) -> list[NDArray[np.int64]]:
     order = np.argsort(keys, kind="stable")
     cuts = np.flatnonzero(np.diff(keys[order])) + 1
     return np.split(order, cuts)
+
+
+def best_blend(
+    network: FlowNetwork,
+    breaking: NDArray[np.bool_],
+    meeting: NDArray[np.bool_],
+    pair_values: IntArray,
+    quota_weights: IntArray,
+    quota_offset: int,
+    time_limit_s: float,
+    seed: int,
+) -> tuple[NDArray[np.bool_], int]:
+    """The best quota-meeting flow that takes, piece by piece, what a flow breaking the quota
+    does differently from one meeting it (the two flows either side of the multiplier).
+
+    Where the two differ, the pairs fall into independent pieces: pairs sharing a household,
+    a unit or a capped building are in the same piece, so swapping any set of whole pieces
+    from `meeting` to `breaking` leaves a valid flow. Which pieces to swap is a knapsack
+    (value gained against quota slack spent), solved exactly by CP-SAT: it has one item per
+    piece, a few thousand at most."""
+    differ = np.flatnonzero(breaking != meeting)
+    value = int(pair_values[meeting].sum())
+    slack = quota_offset + int(quota_weights[meeting].sum())
+    if not differ.size or slack < 0:
+        return meeting, value
+    _, building_of_unit, _ = network.unit_and_building_capacities()
+    n_h, n_u = network.households, network.units
+    parent = list(range(n_h + n_u + int(building_of_unit.max(initial=-1)) + 1))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for h, u in zip(
+        network.pair_household[differ].tolist(), network.pair_unit[differ].tolist(), strict=True
+    ):
+        parent[root(h)] = root(n_h + u)
+        if building_of_unit[u] >= 0:
+            parent[root(n_h + u)] = root(n_h + n_u + int(building_of_unit[u]))
+    pieces = np.array([root(h) for h in network.pair_household[differ].tolist()])
+    sign = np.where(breaking[differ], 1, -1)  # swapping adds breaking's pairs, drops meeting's
+    labels, piece_of = np.unique(pieces, return_inverse=True)
+    gains = np.bincount(piece_of, weights=sign * pair_values[differ], minlength=labels.size)
+    spends = np.bincount(piece_of, weights=sign * quota_weights[differ], minlength=labels.size)
+    # float sums are exact here: integers far below 2**53
+    gains, spends = gains.astype(np.int64), spends.astype(np.int64)
+    useful = np.flatnonzero((gains > 0) | (spends > 0))
+    if not useful.size:
+        return meeting, value
+    model = cp_model.CpModel()
+    take = [model.new_bool_var(f"p{i}") for i in range(useful.size)]
+    model.add(cp_model.LinearExpr.weighted_sum(take, spends[useful].tolist()) >= -slack)
+    model.maximize(cp_model.LinearExpr.weighted_sum(take, gains[useful].tolist()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_limit_s, 0.01)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return meeting, value
+    taken = useful[[solver.boolean_value(t) for t in take]]
+    swap = differ[np.isin(piece_of, taken)]
+    blended = meeting.copy()
+    blended[swap] = breaking[swap]
+    return blended, int(pair_values[blended].sum())

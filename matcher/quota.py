@@ -12,7 +12,8 @@ and every g(lambda) is an upper bound on the best value that meets the quota. Th
 is found by a one-dimensional cutting plane (each pair of solutions on either side of the
 constraint gives the lambda where their lines cross), usually in a handful of solves. The
 best quota-meeting flow found and the lowest bound are usually a hair apart; matcher/gap.py
-then closes that gap exactly (reduced-cost fixing and CP-SAT on the few pairs left). If the
+blends the last two flows (either side of the quota) into a better quota-meeting one, then
+closes the gap exactly (reduced-cost fixing and CP-SAT on the few pairs left). If the
 time limit stops either phase, the remaining gap is reported, never hidden.
 
 Values are scaled by 1000 so that the share has a resolution of 0.1% and all costs stay
@@ -30,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.flow import FlowNetwork
-from matcher.gap import Anchor, close_gap
+from matcher.gap import Anchor, best_blend, close_gap
 from matcher.income import is_low_income, quota_shortfall
 from matcher.types import IncomeQuota, Instance, Policy
 
@@ -108,6 +109,7 @@ def solve_with_quota(
         return multiplier, chosen, value, slack
 
     low = record(0)
+    high = None
     timed_out = False
     if low[3] < 0:
         # Raise the multiplier until the quota holds. Past `ceiling` every pair that hurts the
@@ -120,7 +122,6 @@ def solve_with_quota(
         safe = (2**62 // nodes - int(base.max(initial=0))) // SCALE
         ceiling = min(ceiling, safe)
         multiplier = max(1, best_score)
-        high = None
         while True:
             point = record(min(multiplier, ceiling))
             if point[3] >= 0:
@@ -150,6 +151,19 @@ def solve_with_quota(
                 low = point
     assert bound is not None
     assert anchor is not None
+    if high is not None and low[3] < 0:
+        blend = best_blend(
+            network,
+            low[1],
+            high[1],
+            base,
+            q,
+            q_pinned,
+            policy.time_limit_s - (perf_counter() - started),
+            policy.seed,
+        )
+        if best is None or blend[1] > best[1]:
+            best = blend
     if best is None:
         return QuotaOutcome(None, 0, bound, solves, timed_out, "")
     if best[1] >= bound:

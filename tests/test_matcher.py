@@ -17,9 +17,17 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_flow
 
 from matcher import Household, IncomeQuota, Instance, Policy, Status, Unit, check, solve
-from matcher.candidates import RoundTooLarge, UnitTable, count_candidates, generate_candidates
+from matcher.candidates import (
+    CandidateSet,
+    RoundTooLarge,
+    UnitTable,
+    count_candidates,
+    generate_candidates,
+)
 from matcher.flow import FlowNetwork
+from matcher.gap import best_blend
 from matcher.income import is_low_income, quota_shortfall
+from matcher.quota import quota_weights
 from matcher.rules import feasible
 from matcher.score import score
 from tests.strategies import ROUND_DATE, instances, policies
@@ -397,3 +405,47 @@ def test_a_round_with_too_many_pairs_stops_with_a_clear_error() -> None:
     assert len(generate_candidates(instance, policy, table, max_pairs=6)) == 6
     with pytest.raises(RoundTooLarge, match=r"more than 5 feasible pairs.*split it"):
         generate_candidates(instance, policy, table, max_pairs=5)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject) -> None:
+    """Swapping whole pieces of a quota-breaking flow into a quota-meeting one gives a flow
+    within every capacity, still meeting the quota, worth at least the meeting flow. (Every
+    household-unit pair is a candidate here, with random values: the property is about the
+    flows, not the rules, and dense pairs make the two flows differ a lot.)"""
+    instance = data.draw(instances())
+    policy = replace(
+        data.draw(policies(instance, allow_pins=False)), income_quota=data.draw(quotas)
+    )
+    assert policy.income_quota is not None
+    n_h, n_u = len(instance.households), len(instance.units)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    every_pair = CandidateSet(
+        np.repeat(np.arange(n_h, dtype=np.int32), n_u),
+        np.tile(np.arange(n_u, dtype=np.int32), n_h),
+        rng.integers(0, 1000, n_h * n_u, dtype=np.int32),
+    )
+    network = FlowNetwork.build(instance, policy, every_pair, {})
+    weights = quota_weights(
+        instance, policy.income_quota, network.pair_household, network.pair_unit
+    )
+    values = 10_000 + network.pair_score.astype(np.int64)
+    breaking = network.max_profit(rng.integers(1, 1000, network.pairs))
+    meeting = network.max_profit(rng.integers(1, 1000, network.pairs) + 400 * weights)
+    if int(weights[meeting].sum()) < 0:
+        return  # the quota-minded flow still breaks it: nothing to blend into
+    blended, value = best_blend(network, breaking, meeting, values, weights, 0, 10.0, 0)
+    assert value == int(values[blended].sum()) >= int(values[meeting].sum())
+    assert int(weights[blended].sum()) >= 0
+    households = network.pair_household[blended]
+    units = network.pair_unit[blended]
+    assert np.bincount(households, minlength=n_h).max(initial=0) <= 1
+    assert np.bincount(units, minlength=n_u).max(initial=0) <= policy.candidates_per_unit
+    if policy.max_per_building is not None:
+        per_building = Counter(
+            instance.units[u].building_id
+            for u in units.tolist()
+            if instance.units[u].building_id is not None
+        )
+        assert max(per_building.values(), default=0) <= policy.max_per_building
