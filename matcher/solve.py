@@ -59,6 +59,9 @@ def validate(instance: Instance, policy: Policy) -> None:
     quota = policy.income_quota
     if quota is not None and not (0 < quota.share <= 1):
         raise ValueError("income_quota.share must be in (0, 1]")
+    if quota is not None and abs(quota.share * SCALE - round(quota.share * SCALE)) > 1e-6:
+        # The Lagrangian works in integers: a finer share would be enforced rounded.
+        raise ValueError("income_quota.share has a resolution of 0.1%: give at most 3 decimals")
 
 
 def _apply_pins(

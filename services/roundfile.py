@@ -11,7 +11,14 @@ from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from geopy.geocoders.base import Geocoder
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 import matcher
 from services.geocoding import GeocodingError, locate
@@ -100,6 +107,13 @@ class UnitIn(Locatable):
 class IncomeQuotaIn(Strict):
     share: Annotated[float, Field(gt=0, le=1)]
     threshold_eur_per_consumption_unit: Annotated[float, Field(gt=0)]
+
+    @field_validator("share")
+    @classmethod
+    def _at_most_three_decimals(cls, share: float) -> float:
+        if abs(share * 1000 - round(share * 1000)) > 1e-6:
+            raise ValueError("the share has a resolution of 0.1%: give at most 3 decimals")
+        return share
 
 
 DEFAULT_WEIGHTS = matcher.Weights()

@@ -76,6 +76,15 @@ def test_policy_out_of_range_names_the_field(geocoder: GazetteerGeocoder) -> Non
         solve_round_text(json.dumps(document), geocoder)
 
 
+def test_quota_share_finer_than_its_resolution_is_refused(geocoder: GazetteerGeocoder) -> None:
+    """A share the solver could only enforce rounded (0.3333) is refused, at its path."""
+    document = minimal_round(
+        income_quota={"share": 0.3333, "threshold_eur_per_consumption_unit": 9000}
+    )
+    with pytest.raises(InvalidRoundFile, match=r"\$\.policy\.income_quota\.share.*0\.1%"):
+        solve_round_text(json.dumps(document), geocoder)
+
+
 def test_unknown_commune_names_the_unit_path(geocoder: GazetteerGeocoder) -> None:
     """A unit in an unknown commune is refused with its JSON path and close names."""
     document = minimal_round()
