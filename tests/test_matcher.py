@@ -302,13 +302,12 @@ quotas = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(data=st.data())
-def test_income_quota_holds_and_is_optimal_when_proven(data: st.DataObject) -> None:
-    """With a quota, every result meets it, is proven optimal (the Lagrangian gap is closed
-    exactly on rounds this small) and equals the exhaustive optimum under the quota.
-    Units are mostly outside priority neighbourhoods so that the quota often binds."""
-    instance = data.draw(instances(max_households=6, max_units=4))
+def binding_quota_round(
+    data: st.DataObject, max_households: int, max_units: int
+) -> tuple[Instance, Policy]:
+    """A round with a quota that often binds: units mostly outside priority neighbourhoods,
+    generous commute and effort rate so that households have choices."""
+    instance = data.draw(instances(max_households=max_households, max_units=max_units))
     outside = st.integers(0, 4).map(lambda n: n == 0)
     instance = Instance(
         instance.households,
@@ -320,6 +319,16 @@ def test_income_quota_holds_and_is_optimal_when_proven(data: st.DataObject) -> N
         max_commute_km=80.0,
         max_effort_rate=0.5,
     )
+    return instance, policy
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_income_quota_holds_and_is_optimal_when_proven(data: st.DataObject) -> None:
+    """With a quota, every result meets it, is proven optimal (the Lagrangian gap is closed
+    exactly on rounds this small) and equals the exhaustive optimum under the quota.
+    Units are mostly outside priority neighbourhoods so that the quota often binds."""
+    instance, policy = binding_quota_round(data, max_households=6, max_units=4)
     result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
@@ -333,18 +342,7 @@ def test_income_quota_gap_is_closed_exactly(data: st.DataObject) -> None:
     """On rounds where the Lagrangian relaxation alone leaves a gap (a few in a hundred of
     these), the reduced-cost fixing and CP-SAT close it: proven optimal, equal to CP-SAT on
     the whole round."""
-    instance = data.draw(instances(max_households=16, max_units=12))
-    outside = st.integers(0, 4).map(lambda n: n == 0)
-    instance = Instance(
-        instance.households,
-        tuple(replace(u, in_priority_neighbourhood=data.draw(outside)) for u in instance.units),
-    )
-    policy = replace(
-        data.draw(policies(instance, allow_pins=False)),
-        income_quota=data.draw(quotas),
-        max_commute_km=80.0,
-        max_effort_rate=0.5,
-    )
+    instance, policy = binding_quota_round(data, max_households=16, max_units=12)
     result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
