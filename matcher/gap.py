@@ -11,6 +11,9 @@ is a small problem: the pairs that may still flip, under the capacities, the quo
 budget. CP-SAT solves it exactly (it is small, which is where CP-SAT is measured to win). If
 it finds nothing, V was optimal; if it finds better, that is the optimum. Either way the round
 is proven optimal, unless the time limit or the size guard stops it first, which is reported.
+
+Before that, `best_blend` improves V cheaply from the two flows either side of the quota,
+which matters most when the time limit stops the multiplier search early.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from ortools.sat.python import cp_model
 from matcher.flow import FlowNetwork, IntArray
 
 # Measured on the benchmark's rounds: CP-SAT closes a residual of 11,000 pairs in 2.5 s, and
-# not one of 56,000 in 60 s (its relaxation is too weak there). Past this many free pairs the
-# gap is reported instead. Regrets cost a Bellman-Ford over every pair: past MAX_PAIRS they
-# would cost more than the closing could win, on rounds whose residual is never small.
+# not one of 56,000 in 60 s (its LP relaxation alone takes seconds to settle there). Past
+# this many free pairs the gap is reported instead. Regrets cost a Bellman-Ford over every
+# pair: past MAX_PAIRS they would cost more than the closing could win, on rounds whose
+# residual is never small.
 MAX_FREE_PAIRS = 20_000
 MAX_PAIRS = 2_000_000
 
