@@ -1,14 +1,20 @@
-"""The flow network of a round and the two ways it is solved with OR-tools' min-cost flow.
+"""The flow network of a round and the ways it is solved with OR-tools' min-cost flow.
 
     source -1-> household -1-> unit -k-> [building -cap->] sink
 
 One arc household -> unit per feasible pair. Pinned pairs are fixed beforehand: their
 households are left out and their capacity taken off their unit and building.
+
+`max_profit` solves one of two models: by default any number of households may be housed (a
+bypass arc source -> sink carries the rest), so cardinality must be bought with a big-M in
+the profits; a network `of_size(n)` houses exactly n, which needs no big-M. Costs of
+a few billion instead of tens of trillions save OR-tools' cost scaling about a quarter of
+its phases (measured at 5,000 x 5,000: 4.3 s against 6.0 s a solve).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +44,7 @@ class FlowNetwork:
     sink: int
     households: int
     units: int
+    size: int | None = None  # households housed by max_profit's flows; None: any number
 
     @classmethod
     def build(
@@ -122,6 +129,31 @@ class FlowNetwork:
     def pairs(self) -> int:
         return int(self.pair_household.size)
 
+    def of_size(self, size: int | None) -> FlowNetwork:
+        """This network, whose max_profit and regrets consider only flows housing `size`
+        households (None: any number). `size` must be reachable: at most the largest flow."""
+        return replace(self, size=size)
+
+    def restricted(self, kept_pairs: NDArray[np.integer[Any]]) -> FlowNetwork:
+        """The same network with only the pair arcs `kept_pairs` (sorted positions)."""
+        pairs_end = self.first_pair_arc + self.pairs
+        arcs = np.concatenate(
+            [
+                np.arange(self.first_pair_arc),
+                self.first_pair_arc + np.asarray(kept_pairs, dtype=np.int64),
+                np.arange(pairs_end, self.tails.size),
+            ]
+        )
+        return replace(
+            self,
+            tails=self.tails[arcs],
+            heads=self.heads[arcs],
+            capacities=self.capacities[arcs],
+            pair_household=self.pair_household[kept_pairs],
+            pair_unit=self.pair_unit[kept_pairs],
+            pair_score=self.pair_score[kept_pairs],
+        )
+
     def _costs(self, pair_costs: NDArray[np.integer[Any]]) -> IntArray:
         costs = np.zeros(self.tails.size, dtype=np.int64)
         costs[self.first_pair_arc : self.first_pair_arc + self.pairs] = pair_costs
@@ -163,26 +195,35 @@ class FlowNetwork:
             self.capacities[buildings_start:],
         )
 
-    def _bypassed(self) -> tuple[NDArray[np.int32], NDArray[np.int32], IntArray]:
-        """The arcs of max_profit's model: this network plus a bypass arc source -> sink."""
+    def _model(self) -> tuple[NDArray[np.int32], NDArray[np.int32], IntArray]:
+        """The arcs of max_profit's model: this network, plus a bypass arc source -> sink
+        when any number of households may be housed."""
+        if self.size is not None:
+            return self.tails, self.heads, self.capacities
         return (
             np.append(self.tails, np.int32(self.source)),
             np.append(self.heads, np.int32(self.sink)),
             np.append(self.capacities, self.households),
         )
 
+    def _model_costs(self, pair_profits: NDArray[np.integer[Any]]) -> IntArray:
+        costs = self._costs(-pair_profits)
+        return costs if self.size is not None else np.append(costs, 0)
+
     def max_profit(self, pair_profits: IntArray) -> NDArray[np.bool_]:
-        """Pairs of a flow of maximum total profit, where a pair may also be left out (a
-        bypass arc source -> sink carries the flow no pair wants). Profits are integers."""
+        """Pairs of a flow of maximum total profit, housing any number of households (the
+        flow no pair wants takes the bypass arc) or, for a network of_size(n), exactly n.
+        Profits are integers."""
         if not self.pairs:
             return np.zeros(0, dtype=np.bool_)
         flow = min_cost_flow.SimpleMinCostFlow()
-        tails, heads, capacities = self._bypassed()
+        tails, heads, capacities = self._model()
         flow.add_arcs_with_capacity_and_unit_cost(
-            tails, heads, capacities, np.append(self._costs(-pair_profits), 0)
+            tails, heads, capacities, self._model_costs(pair_profits)
         )
-        flow.set_node_supply(self.source, self.households)
-        flow.set_node_supply(self.sink, -self.households)
+        supply = self.households if self.size is None else self.size
+        flow.set_node_supply(self.source, supply)
+        flow.set_node_supply(self.sink, -supply)
         status = flow.solve()
         if status != flow.OPTIMAL:
             raise SolverError(f"min-cost flow ended with status {status}")
@@ -191,8 +232,8 @@ class FlowNetwork:
     def _arc_flows(self, chosen: NDArray[np.bool_]) -> IntArray:
         """Flow on every arc of max_profit's model when the pairs `chosen` are used: a
         household's arc carries what leaves the household, a unit's or building's arc what
-        enters the unit or building, and the bypass the rest."""
-        tails, heads, _ = self._bypassed()
+        enters the unit or building, and the bypass, if any, the rest."""
+        tails, heads, _ = self._model()
         flows = np.zeros(tails.size, dtype=np.int64)
         pairs_end = self.first_pair_arc + self.pairs
         flows[self.first_pair_arc : pairs_end] = chosen
@@ -209,7 +250,8 @@ class FlowNetwork:
             inflow += np.bincount(
                 heads[start:stop], weights=flows[start:stop], minlength=self.sink + 1
             ).astype(np.int64)
-        flows[-1] = self.households - int(chosen.sum())
+        if self.size is None:
+            flows[-1] = self.households - int(chosen.sum())
         return flows
 
     def potentials(self, pair_profits: IntArray, chosen: NDArray[np.bool_]) -> IntArray:
@@ -217,8 +259,8 @@ class FlowNetwork:
         shortest distances in its residual graph, by Bellman-Ford (vectorised: OR-tools does
         not expose its duals). Checked on every residual arc; a failure means `chosen` is
         not optimal, a bug, raised as SolverError."""
-        tails, heads, capacities = self._bypassed()
-        costs = np.append(self._costs(-pair_profits), 0)
+        tails, heads, capacities = self._model()
+        costs = self._model_costs(pair_profits)
         flows = self._arc_flows(chosen)
         forward, backward = flows < capacities, flows > 0
         potential = shortest_distances(
@@ -233,8 +275,8 @@ class FlowNetwork:
         return potential
 
     def _reduced_costs(self, pair_profits: IntArray, potential: IntArray) -> IntArray:
-        tails, heads, _ = self._bypassed()
-        reduced: IntArray = np.append(self._costs(-pair_profits), 0)
+        tails, heads, _ = self._model()
+        reduced = self._model_costs(pair_profits)
         reduced += potential[tails] - potential[heads]
         return reduced
 
@@ -254,8 +296,8 @@ class FlowNetwork:
             households=regret[: self.first_pair_arc],
             units=regret[pairs_end:units_end],
             unit_loads=flows[pairs_end:units_end],
-            buildings=regret[units_end:-1],
-            building_loads=flows[units_end:-1],
+            buildings=regret[units_end : self.tails.size],
+            building_loads=flows[units_end : self.tails.size],
         )
 
 

@@ -131,6 +131,8 @@ def _assign(
     big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
     outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, chosen)
     notes = [f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)"]
+    if outcome.estimate_note:
+        notes.append(f"income quota: {outcome.estimate_note}")
     if outcome.closing_note:
         notes.append(f"income quota: {outcome.closing_note}")
     if outcome.timed_out:
