@@ -436,12 +436,14 @@ def why_missed(meta: dict[str, Any]) -> str:
     notes = [n.removeprefix("income quota: ") for n in meta["notes"]]
     solves = next((int(n.split()[0]) for n in notes if n.endswith("(Lagrangian relaxation)")), 0)
     parts = [
-        f"{meta['pairs']:,} feasible pairs, all of them in every flow solve "
+        f"{meta['pairs']:,} feasible pairs, all of them in each of the round's flow solves "
         f"(solve phase {meta['seconds']['solve']:.1f} s"
         + (f", {solves + 1} flow solves: the round's and {solves} for the quota" if solves else "")
         + ")"
     ]
-    parts += [n for n in notes if n.startswith("gap left open")]
+    parts += [
+        n for n in notes if n.startswith(("multiplier estimated on a sample", "gap left open"))
+    ]
     return "; ".join(parts) + "."
 
 
