@@ -143,12 +143,13 @@ class MultiplierSearch:
         return point
 
     def bracket(
-        self, low: RelaxedFlow, guess: int | None
+        self, low: RelaxedFlow, guess: int | None, deadline: float
     ) -> tuple[RelaxedFlow, RelaxedFlow | None]:
         """Multipliers either side of the best one: `low` breaks the quota, the other meets
         it (None: no multiplier up to the ceiling does, no flow of this network meets the
         quota). Without a guess
-        the steps grow from the largest score; with one, from a small step around it."""
+        the steps grow from the largest score; with one, from a small step around it. Past
+        the deadline it only goes on until some flow meets the quota: a round needs one."""
         if guess is None:
             offsets, centre = [self.first_step * 4**i for i in range(64)], 0
         else:
@@ -161,7 +162,7 @@ class MultiplierSearch:
                 high = below
                 for offset in offsets[1:]:
                     multiplier = centre - offset
-                    if multiplier <= low.multiplier:
+                    if multiplier <= low.multiplier or perf_counter() > deadline:
                         break
                     point = self.at(multiplier)
                     if point.slack < 0:
@@ -235,7 +236,7 @@ def _estimate(
     low = search.at(0)
     if low.slack >= 0:
         return None, ""
-    low, high = search.bracket(low, None)
+    low, high = search.bracket(low, None, deadline)
     if high is None:
         return None, ""
     search.cut(low, high, deadline)
@@ -284,11 +285,11 @@ def solve_with_quota(
             guess, estimate_note = _estimate(
                 network, base, q, q_pinned, cardinality_value, policy.seed, deadline
             )
-        low, high = search.bracket(low, guess)
+        low, high = search.bracket(low, guess, deadline)
         if high is None:
             earlier_solves = search.solves
             search = MultiplierSearch(network, base, q, q_pinned, unconstrained, cardinality_value)
-            low, high = search.bracket(search.at(0), None)
+            low, high = search.bracket(search.at(0), None, deadline)
         if high is not None:
             low, high, timed_out = search.cut(low, high, deadline)
     anchor, best = search.anchor, search.best

@@ -4,6 +4,7 @@ whole round written from the rules (not from the flow)."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import replace
 from fractions import Fraction
@@ -375,8 +376,9 @@ def test_income_quota_search_started_from_a_sample_still_ends_optimal(
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_the_multiplier_bracket_holds_wherever_the_search_starts(data: st.DataObject) -> None:
-    """From any starting guess (or none), the bracket has a multiplier whose flow breaks
-    the quota below one whose flow meets it: what the cutting plane between them needs."""
+    """From any starting guess (or none), with time or without, the bracket has a
+    multiplier whose flow breaks the quota below one whose flow meets it: what the cutting
+    plane between them needs."""
     instance, policy = binding_quota_round(data, max_households=16, max_units=12)
     assert policy.income_quota is not None
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
@@ -391,14 +393,28 @@ def test_the_multiplier_bracket_holds_wherever_the_search_starts(data: st.DataOb
     low = search.at(0)
     if low.slack >= 0:
         return  # the quota does not bind: nothing to search
-    guess = data.draw(st.none() | st.integers(1, 2 * search.ceiling))
-    low, high = search.bracket(low, guess)
+    guess = data.draw(st.none() | st.integers(1, 50) | st.integers(1, 2 * search.ceiling))
+    deadline = data.draw(st.sampled_from([math.inf, 0.0]))  # 0: already past
+    low, high = search.bracket(low, guess, deadline)
     if high is None:
         # Housing nobody meets the quota, so only flows of a fixed size may all break it.
         assert sized
         return
     assert low.slack < 0 <= high.slack
     assert 0 <= low.multiplier < high.multiplier <= search.ceiling
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_a_quota_round_given_no_time_still_meets_the_quota(data: st.DataObject) -> None:
+    """Out of time, the search still goes on to a flow meeting the quota (a round needs
+    one), keeps every rule, and says it was stopped unless it happens to be proven optimal."""
+    instance, policy = binding_quota_round(data, max_households=16, max_units=12)
+    policy = replace(policy, time_limit_s=1e-9)
+    with patch.object(quota, "SAMPLED_ABOVE_PAIRS", 0 if data.draw(st.booleans()) else 10**9):
+        result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    assert result.stats.optimal or any("time limit" in note for note in result.notes)
 
 
 @SETTINGS
