@@ -25,7 +25,7 @@ from matcher.rules import (
     normalise_commune,
     required_surface_m2,
 )
-from matcher.score import priority_points
+from matcher.score import STEP_TOLERANCE, priority_points
 from matcher.types import Household, Instance, Policy
 
 BoolArray = NDArray[np.bool_]
@@ -224,7 +224,10 @@ def pair_scores(
     if budget > 0:
         margin = budget - (table.cost[rows][keep] - household.housing_benefit_eur)
         with np.errstate(over="ignore"):  # a tiny budget: the share left is capped at 1 anyway
-            total += np.rint(weights.affordability * np.clip(margin / budget, 0.0, 1.0))
+            share_left = np.clip(margin / budget, 0.0, 1.0)
+        steps = weights.affordability_steps
+        share_left = np.floor(share_left * steps + STEP_TOLERANCE) / steps
+        total += np.rint(weights.affordability * share_left)
     preferred = _codes(household.preferred_communes, table.commune_codes)
     if preferred.size:
         hit = np.isin(table.commune_code[rows][keep], preferred)

@@ -8,7 +8,8 @@ score only decides *which* households and *which* units when there is a choice. 
 - commute: per working adult, full points at 0 km, falling linearly to none at the maximum;
 - size_fit: full when the unit has the rooms the household needs, less for each extra or
   missing room, so large units are kept for large families;
-- affordability: the share of the household's effort budget left after the net cost;
+- affordability: the share of the household's effort budget left after the net cost, in
+  whole steps (tenths by default);
 - preferred_commune: the household asked for this commune;
 - care_proximity: full at the care site, none at its maximum distance.
 
@@ -17,6 +18,8 @@ The same formulas are vectorised in candidates.py; the tests check the two agree
 
 from __future__ import annotations
 
+import math
+
 from matcher.geo import haversine_km
 from matcher.rules import (
     SINGLE_STUDIO_MIN_M2,
@@ -24,7 +27,9 @@ from matcher.rules import (
     net_housing_cost_eur,
     normalise_commune,
 )
-from matcher.types import Household, Policy, Unit
+from matcher.types import Household, Policy, Unit, Weights
+
+STEP_TOLERANCE = 1e-9
 
 COMPONENTS = (
     "waiting",
@@ -53,6 +58,14 @@ def room_mismatch(household: Household, unit: Unit) -> int:
     return abs(unit.rooms - needed_rooms(household))
 
 
+def affordability_steps_left(share_left: float, weights: Weights) -> float:
+    """The share of the effort budget left, clipped to [0, 1] and rounded down to whole
+    steps. The small tolerance keeps a share of exactly 0.7 at 0.7 whatever float error
+    the division made (the vectorised twin in candidates.py does the same)."""
+    steps = weights.affordability_steps
+    return math.floor(min(1.0, max(0.0, share_left)) * steps + STEP_TOLERANCE) / steps
+
+
 def score_breakdown(household: Household, unit: Unit, policy: Policy) -> dict[str, int]:
     weights = policy.weights
     breakdown = priority_points(household, policy)
@@ -69,7 +82,9 @@ def score_breakdown(household: Household, unit: Unit, policy: Policy) -> dict[st
     budget = policy.max_effort_rate * household.monthly_resources_eur
     margin = budget - net_housing_cost_eur(household, unit)
     breakdown["affordability"] = (
-        round(weights.affordability * min(1.0, max(0.0, margin / budget))) if budget > 0 else 0
+        round(weights.affordability * affordability_steps_left(margin / budget, weights))
+        if budget > 0
+        else 0
     )
     preferred = {normalise_commune(c) for c in household.preferred_communes}
     breakdown["preferred_commune"] = (

@@ -127,6 +127,7 @@ class WeightsIn(Strict):
     size_fit: NonNegative = DEFAULT_WEIGHTS.size_fit
     extra_room_penalty: NonNegative = DEFAULT_WEIGHTS.extra_room_penalty
     affordability: NonNegative = DEFAULT_WEIGHTS.affordability
+    affordability_steps: Annotated[int, Field(ge=1)] = DEFAULT_WEIGHTS.affordability_steps
     preferred_commune: NonNegative = DEFAULT_WEIGHTS.preferred_commune
     care_proximity: NonNegative = DEFAULT_WEIGHTS.care_proximity
 

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from matcher import CareSite, Household, Needs, Point, Policy, Unit, rules
+from matcher import CareSite, Household, Needs, Point, Policy, Unit, Weights, rules
 from matcher.rules import Rule, needed_rooms, required_surface_m2
+from matcher.score import score_breakdown
 
 POLICY = Policy(round_date=date(2026, 12, 1))
 FAMILY = Household(
@@ -167,3 +168,26 @@ def test_availability_horizon() -> None:
     """Available within round date + horizon (60 days): 30 January, not 31 January."""
     assert Rule.AVAILABILITY not in failing(FAMILY, replace(FLAT, available_from=date(2027, 1, 30)))
     assert Rule.AVAILABILITY in failing(FAMILY, replace(FLAT, available_from=date(2027, 1, 31)))
+
+
+@pytest.mark.parametrize(
+    ("resources", "points"),
+    [
+        (1600, 320),  # budget 560, net cost 105: 81% left, eight whole tenths
+        (1000, 280),  # budget 350: exactly 70% left, float error or not
+        (303, 0),  # budget 106.05: 1% left
+        (100_000, 360),  # 99.7% left: nine whole tenths
+    ],
+)
+def test_affordability_points_count_whole_steps_of_the_budget_left(
+    resources: float, points: int
+) -> None:
+    """The affordability points go in tenths of the effort budget left (10 steps), so that
+    a unit class's units score alike within a cost band."""
+    household = replace(FAMILY, monthly_resources_eur=resources, housing_benefit_eur=375)
+    assert score_breakdown(household, FLAT, POLICY)["affordability"] == points
+    finer = replace(POLICY, weights=Weights(affordability_steps=400))
+    assert (
+        score_breakdown(replace(FAMILY, monthly_resources_eur=1600), FLAT, finer)["affordability"]
+        == 271
+    )  # 380 of 560 left: 271.4 points, 271 whole 400ths
