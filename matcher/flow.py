@@ -22,9 +22,14 @@ from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
 from matcher.candidates import CandidateSet
+from matcher.chains import UnitChains
 from matcher.types import Instance, Policy
 
 IntArray = NDArray[np.int64]
+
+
+# Chaining pays when it saves arcs; tests set this below zero to chain every round.
+CHAINING_MIN_ARCS_SAVED = 1
 
 
 class SolverError(RuntimeError):
@@ -45,6 +50,7 @@ class FlowNetwork:
     households: int
     units: int
     size: int | None = None  # households housed by max_profit's flows; None: any number
+    chained: ChainedGraph | None = None  # the same flows with fewer arcs (matcher/chains.py)
 
     @classmethod
     def build(
@@ -111,7 +117,7 @@ class FlowNetwork:
         tails[units_end:] = building_node + np.arange(n_buildings)
         heads[units_end:] = sink
         capacities[units_end:] = np.maximum(building_capacity, 0)
-        return cls(
+        network = cls(
             tails=tails,
             heads=heads,
             capacities=capacities,
@@ -124,6 +130,18 @@ class FlowNetwork:
             households=n_households,
             units=n_units,
         )
+        chains = UnitChains.build(
+            instance.households,
+            instance.units,
+            np.bincount(pair_unit, minlength=n_units) > 0,
+            pair_household,
+            pair_unit,
+            pair_score,
+        )
+        arcs_saved = chains.chained.size - chains.runs - 2 * n_units  # chains add 2 a unit
+        if not chains.chained.size or arcs_saved < CHAINING_MIN_ARCS_SAVED:
+            return network
+        return replace(network, chained=ChainedGraph.build(network, chains))
 
     @property
     def pairs(self) -> int:
@@ -154,6 +172,7 @@ class FlowNetwork:
             pair_unit=self.pair_unit[kept_pairs],
             pair_score=self.pair_score[kept_pairs],
             size=None,
+            chained=None,
         )
 
     def _costs(self, pair_costs: NDArray[np.integer[Any]]) -> IntArray:
@@ -161,27 +180,62 @@ class FlowNetwork:
         costs[self.first_pair_arc : self.first_pair_arc + self.pairs] = pair_costs
         return costs
 
-    def _chosen(self, flow: min_cost_flow.SimpleMinCostFlow) -> NDArray[np.bool_]:
-        arcs = np.arange(self.first_pair_arc, self.first_pair_arc + self.pairs)
-        chosen: NDArray[np.bool_] = flow.flows(arcs) > 0
-        return chosen
+    @property
+    def nodes(self) -> int:
+        """Nodes of the graph OR-tools solves (its costs are scaled by this count)."""
+        return self.sink + 1 + (self.units if self.chained is not None else 0)
+
+    def _solve(
+        self, pair_profits: NDArray[np.integer[Any]], lexicographic: bool
+    ) -> NDArray[np.bool_]:
+        """Pairs of the flow OR-tools finds, on the chained graph when the profits allow it.
+        lexicographic: a maximum flow of maximum profit among maximum flows; otherwise a
+        flow of maximum profit housing any number (or exactly `size`) households."""
+        chained = self.chained
+        run_profits = chained.chains.run_profits(pair_profits) if chained is not None else None
+        if chained is not None and run_profits is not None:
+            tails, heads, capacities = chained.tails, chained.heads, chained.capacities
+            profits = np.zeros(tails.size, dtype=np.int64)
+            profits[chained.explicit_arcs] = pair_profits[chained.chains.explicit]
+            profits[chained.entry_arcs] = run_profits
+            weighted = chained.weighted_arcs
+        else:
+            tails, heads, capacities = self.tails, self.heads, self.capacities
+            profits = self._costs(pair_profits)
+            weighted = slice(self.first_pair_arc, self.first_pair_arc + self.pairs)
+        flow = min_cost_flow.SimpleMinCostFlow()
+        if lexicographic:
+            # best - profit: non-negative costs, as OR-tools' max-flow-first solve expects
+            costs = np.zeros(tails.size, dtype=np.int64)
+            costs[weighted] = int(np.max(pair_profits)) - profits[weighted]
+            flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+            supply = self.households
+        else:
+            costs = np.negative(profits, out=profits)
+            if self.size is None:  # the bypass arc carries the households left unhoused
+                tails = np.append(tails, np.int32(self.source))
+                heads = np.append(heads, np.int32(self.sink))
+                capacities = np.append(capacities, self.households)
+                costs = np.append(costs, 0)
+            flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+            supply = self.households if self.size is None else self.size
+        del costs, profits
+        flow.set_node_supply(self.source, supply)
+        flow.set_node_supply(self.sink, -supply)
+        status = flow.solve_max_flow_with_min_cost() if lexicographic else flow.solve()
+        if status != flow.OPTIMAL:
+            raise SolverError(f"min-cost flow ended with status {status}")
+        if chained is None or run_profits is None:
+            chosen: NDArray[np.bool_] = flow.flows(np.arange(weighted.start, weighted.stop)) > 0
+            return chosen
+        return chained.pairs_of(flow, self.pairs)
 
     def max_flow_min_cost(self) -> NDArray[np.bool_]:
         """Pairs of a maximum flow (most households) that, among maximum flows, has the
         highest total score: the lexicographic objective exactly, with no big-M weight."""
         if not self.pairs:
             return np.zeros(0, dtype=np.bool_)
-        flow = min_cost_flow.SimpleMinCostFlow()
-        best = int(self.pair_score.max())
-        flow.add_arcs_with_capacity_and_unit_cost(
-            self.tails, self.heads, self.capacities, self._costs(best - self.pair_score)
-        )
-        flow.set_node_supply(self.source, self.households)
-        flow.set_node_supply(self.sink, -self.households)
-        status = flow.solve_max_flow_with_min_cost()
-        if status != flow.OPTIMAL:
-            raise SolverError(f"min-cost flow ended with status {status}")
-        return self._chosen(flow)
+        return self._solve(self.pair_score.astype(np.int64), lexicographic=True)
 
     def unit_and_building_capacities(self) -> tuple[IntArray, IntArray, IntArray]:
         """Places left on each unit, the building of each unit (-1: none or no cap), and
@@ -218,18 +272,7 @@ class FlowNetwork:
         Profits are integers."""
         if not self.pairs:
             return np.zeros(0, dtype=np.bool_)
-        flow = min_cost_flow.SimpleMinCostFlow()
-        tails, heads, capacities = self._model()
-        flow.add_arcs_with_capacity_and_unit_cost(
-            tails, heads, capacities, self._model_costs(pair_profits)
-        )
-        supply = self.households if self.size is None else self.size
-        flow.set_node_supply(self.source, supply)
-        flow.set_node_supply(self.sink, -supply)
-        status = flow.solve()
-        if status != flow.OPTIMAL:
-            raise SolverError(f"min-cost flow ended with status {status}")
-        return self._chosen(flow)
+        return self._solve(pair_profits, lexicographic=False)
 
     def _arc_flows(self, chosen: NDArray[np.bool_]) -> IntArray:
         """Flow on every arc of max_profit's model when the pairs `chosen` are used: a
@@ -337,3 +380,82 @@ def shortest_distances(
             return distance
         distance[targets[improved]] = best[improved]
     raise SolverError("negative cycle in a residual graph")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedGraph:
+    """The network's arcs with the chained pairs' arcs replaced by entry arcs into chains of
+    units (matcher/chains.py): households -> [explicit pairs | entries -> chain nodes ->
+    chain nodes below | units] -> units -> [buildings ->] sink. Chain node of unit u:
+    sink + 1 + u."""
+
+    chains: UnitChains
+    tails: NDArray[np.int32]
+    heads: NDArray[np.int32]
+    capacities: IntArray
+    explicit_arcs: slice
+    entry_arcs: slice
+    feed_arcs: slice  # chain node -> its unit, for the units in `fed_units`
+    fed_units: IntArray
+
+    @property
+    def weighted_arcs(self) -> slice:
+        return slice(self.explicit_arcs.start, self.entry_arcs.stop)
+
+    @classmethod
+    def build(cls, network: FlowNetwork, chains: UnitChains) -> ChainedGraph:
+        household_node, unit_node = 1, 1 + network.households
+        chain_node = network.sink + 1
+        pairs_end = network.first_pair_arc + network.pairs
+        in_chain = np.flatnonzero(chains.position >= 0)
+        has_below = in_chain[chains.below[in_chain] >= 0]
+        explicit = chains.explicit
+        parts_tails: list[NDArray[Any]] = [
+            network.tails[: network.first_pair_arc],
+            network.tails[network.first_pair_arc + explicit],
+            household_node + network.pair_household[chains.run_pair],
+            chain_node + has_below,
+            chain_node + in_chain,
+            network.tails[pairs_end:],
+        ]
+        parts_heads: list[NDArray[Any]] = [
+            network.heads[: network.first_pair_arc],
+            network.heads[network.first_pair_arc + explicit],
+            chain_node + chains.run_entry_unit,
+            chain_node + chains.below[has_below],
+            unit_node + in_chain,
+            network.heads[pairs_end:],
+        ]
+        unit_capacity = network.capacities[pairs_end : pairs_end + network.units]
+        parts_capacities: list[NDArray[Any]] = [
+            network.capacities[: network.first_pair_arc],
+            np.ones(explicit.size, dtype=np.int64),
+            np.ones(chains.runs, dtype=np.int64),
+            np.full(has_below.size, network.households, dtype=np.int64),
+            unit_capacity[in_chain],
+            network.capacities[pairs_end:],
+        ]
+        ends = np.cumsum([part.size for part in parts_tails])
+        return cls(
+            chains=chains,
+            tails=np.concatenate(parts_tails).astype(np.int32),
+            heads=np.concatenate(parts_heads).astype(np.int32),
+            capacities=np.concatenate(parts_capacities).astype(np.int64),
+            explicit_arcs=slice(int(ends[0]), int(ends[1])),
+            entry_arcs=slice(int(ends[1]), int(ends[2])),
+            feed_arcs=slice(int(ends[3]), int(ends[4])),
+            fed_units=in_chain,
+        )
+
+    def pairs_of(self, flow: min_cost_flow.SimpleMinCostFlow, pairs: int) -> NDArray[np.bool_]:
+        """The pairs a solved flow on this graph stands for."""
+        chosen = np.zeros(pairs, dtype=np.bool_)
+        explicit_flow = flow.flows(np.arange(self.explicit_arcs.start, self.explicit_arcs.stop))
+        chosen[self.chains.explicit[explicit_flow > 0]] = True
+        entered = flow.flows(np.arange(self.entry_arcs.start, self.entry_arcs.stop)) > 0
+        unit_inflow = np.zeros(self.chains.position.size, dtype=np.int64)
+        unit_inflow[self.fed_units] = flow.flows(
+            np.arange(self.feed_arcs.start, self.feed_arcs.stop)
+        )
+        chosen[self.chains.pairs_of_flow(entered, unit_inflow)] = True
+        return chosen

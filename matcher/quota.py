@@ -114,8 +114,7 @@ class MultiplierSearch:
         # the quota still fails there, no flow of this network meets it. `safe` keeps every
         # cost, times the node count (OR-tools scales costs by it), inside 64 bits.
         best_score = int(network.pair_score.max(initial=0))
-        nodes = int(max(network.heads.max(initial=0), network.tails.max(initial=0))) + 2
-        safe = (2**62 // nodes - int(base.max(initial=0))) // SCALE
+        safe = (2**62 // (network.nodes + 1) - int(base.max(initial=0))) // SCALE
         self.first_step = max(1, best_score)
         self.ceiling = min(int(base.max(initial=0)) + 1, safe)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import strategies as st
@@ -98,3 +99,35 @@ def policies(draw: st.DrawFn, instance: Instance, allow_pins: bool = True) -> Po
         forbidden_pairs=frozenset(draw(pick)),
         pinned_pairs=frozenset(draw(pick)) if allow_pins else frozenset(),
     )
+
+
+@st.composite
+def chainable_instances(draw: st.DrawFn, max_households: int = 12, max_units: int = 10) -> Instance:
+    """Rounds whose units fall in few classes (alike but for cost and place) and whose
+    households mostly have no workplace or care site: what matcher/chains.py groups."""
+    instance = draw(instances(max_households=max_households, max_units=max_units))
+    units = tuple(
+        replace(
+            unit,
+            rooms=(rooms := draw(st.integers(2, 3))),
+            surface_m2=20.0 + 15 * rooms,
+            floor=0,
+            wheelchair_accessible=False,
+            lease_kind="direct",
+            available_from=ROUND_DATE,
+            in_priority_neighbourhood=draw(st.integers(0, 3)) == 0,
+        )
+        for unit in instance.units
+    )
+    households = tuple(
+        replace(
+            household,
+            workplaces=(),
+            needs=replace(household.needs, care_site=None),
+            accepted_lease_kinds=frozenset(),
+        )
+        if draw(st.integers(0, 3))
+        else household
+        for household in instance.households
+    )
+    return Instance(households, units)

@@ -18,7 +18,18 @@ from ortools.sat.python import cp_model
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_flow
 
-from matcher import Household, IncomeQuota, Instance, Policy, Status, Unit, check, quota, solve
+from matcher import (
+    Household,
+    IncomeQuota,
+    Instance,
+    Policy,
+    Status,
+    Unit,
+    check,
+    flow,
+    quota,
+    solve,
+)
 from matcher.candidates import (
     CandidateSet,
     RoundTooLarge,
@@ -32,9 +43,11 @@ from matcher.income import is_low_income, quota_shortfall
 from matcher.quota import MultiplierSearch, quota_weights
 from matcher.rules import feasible
 from matcher.score import score
-from tests.strategies import ROUND_DATE, instances, policies
+from tests.strategies import ROUND_DATE, chainable_instances, instances, policies
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Chain every round where some pairs can be chained, not only where it saves arcs.
+always_chain = patch.object(flow, "CHAINING_MIN_ARCS_SAVED", -(10**9))
 
 
 def feasible_pairs(instance: Instance, policy: Policy) -> list[tuple[int, int]]:
@@ -519,3 +532,131 @@ def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject
             if instance.units[u].building_id is not None
         )
         assert max(per_building.values(), default=0) <= policy.max_per_building
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_chained_rounds_are_valid_and_equal_the_exhaustive_optimum(data: st.DataObject) -> None:
+    """Households without a workplace enter chains of a unit class's units instead of one
+    arc per pair (matcher/chains.py): the round is still valid, houses the maximum and
+    equals the exhaustive optimum, with or without the quota."""
+    instance = data.draw(chainable_instances(max_households=6, max_units=5))
+    policy = data.draw(policies(instance, allow_pins=False))
+    if data.draw(st.booleans()):
+        policy = replace(policy, income_quota=data.draw(quotas), max_effort_rate=0.5)
+    with always_chain:
+        result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    assert result.stats.optimal
+    assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_chained_quota_rounds_equal_cp_sat(data: st.DataObject) -> None:
+    """Larger chained rounds with a binding quota, pins and refusals: proven optimal and
+    equal to CP-SAT on the whole round."""
+    instance = data.draw(chainable_instances(max_households=16, max_units=12))
+    policy = replace(
+        data.draw(policies(instance)),
+        income_quota=data.draw(quotas),
+        max_effort_rate=0.5,
+        pinned_pairs=frozenset(),
+    )
+    with always_chain:
+        result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    assert result.stats.optimal
+    assert check.objective(instance, policy, result) == best_by_cp_sat(instance, policy)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_chained_flow_is_worth_exactly_the_best_flow_of_the_pairs(data: st.DataObject) -> None:
+    """For the profits the quota's search uses (score and a multiplier on the quota), of
+    either size model, the chained network's best flow stands for pairs that form a valid
+    flow worth exactly the best flow over one arc per pair. Profits that differ within a
+    chain's step fall back to one arc per pair, still exact."""
+    instance = data.draw(chainable_instances(max_households=16, max_units=12))
+    policy = data.draw(policies(instance))
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    with always_chain:
+        network = FlowNetwork.build(instance, policy, candidates, {})
+    if network.chained is None:
+        return  # nothing to chain (no household without a place has a unit)
+    pairs = replace(network, chained=None)
+    chosen = network.max_flow_min_cost()
+    assert chosen.sum() == pairs.max_flow_min_cost().sum()
+    best = pairs.max_flow_min_cost()
+    assert network.pair_score[chosen].sum() == network.pair_score[best].sum()
+    if data.draw(st.booleans()):
+        network, pairs = network.of_size(int(chosen.sum())), pairs.of_size(int(chosen.sum()))
+    q = quota_weights(
+        instance,
+        IncomeQuota(0.5, data.draw(st.sampled_from([6000.0, 12000.0]))),
+        network.pair_household,
+        network.pair_unit,
+    )
+    profits = 1000 + network.pair_score.astype(np.int64) + data.draw(st.integers(0, 300)) * q
+    if data.draw(st.integers(0, 4)) == 0:  # profits no chain can stand for
+        profits += np.random.default_rng(0).integers(0, 50, network.pairs)
+    chosen = network.max_profit(profits)
+    assert int(profits[chosen].sum()) == int(profits[pairs.max_profit(profits)].sum())
+    assert np.bincount(network.pair_household[chosen]).max(initial=0) <= 1
+    unit_capacity, _, _ = network.unit_and_building_capacities()
+    load = np.bincount(network.pair_unit[chosen], minlength=network.units)
+    assert (load <= unit_capacity).all()
+
+
+def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
+    """Households without a workplace, alike units at rising rents: every household that
+    can afford a unit enters the chain once per affordability step; the one excluding a
+    unit's commune, and the one preferring the dearest unit's, keep one arc per pair; the
+    round equals its exhaustive optimum."""
+    alike = tuple(
+        Unit(
+            id=f"u{rent}",
+            lat=45.78,
+            lon=3.08,
+            rooms=2,
+            surface_m2=40,
+            rent_eur=rent,
+            available_from=ROUND_DATE,
+            commune="B" if rent == 300 else "A",
+        )
+        for rent in (300, 310, 400, 600)
+    )
+    units = (*alike, replace(alike[-1], id="u620", rent_eur=620, commune="C"))
+    households = (
+        Household(id="rich", adults=1, monthly_resources_eur=2000, registered_on=ROUND_DATE),
+        Household(id="poor", adults=1, monthly_resources_eur=1000, registered_on=ROUND_DATE),
+        Household(
+            id="picky",
+            adults=1,
+            monthly_resources_eur=2000,
+            registered_on=ROUND_DATE,
+            excluded_communes=frozenset({"B"}),
+        ),
+        Household(
+            id="fond",
+            adults=1,
+            monthly_resources_eur=2000,
+            registered_on=ROUND_DATE,
+            preferred_communes=frozenset({"C"}),
+        ),
+    )
+    instance = Instance(households, units)
+    policy = Policy(round_date=ROUND_DATE)
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    with always_chain:
+        network = FlowNetwork.build(instance, policy, candidates, {})
+    assert network.chained is not None
+    chains = network.chained.chains
+    # rich (budget 700): 300 and 310 leave 5 tenths, 400 leaves 4, 600 and 620 leave 1:
+    # 3 steps. poor (budget 350): 300 and 310 leave 1 tenth: one step. picky: a hole at
+    # 300. fond: 620 scores more than 600.
+    assert chains.runs == 4
+    assert network.pair_household[chains.explicit].tolist() == [2] * 4 + [3] * 5
+    with always_chain:
+        result = solve(instance, policy)
+    assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
