@@ -112,9 +112,10 @@ class MultiplierSearch:
         self.anchor: RelaxedFlow | None = None  # the point of the lowest bound
         # Past `ceiling` every pair that hurts the quota costs more than it can bring, so if
         # the quota still fails there, no flow of this network meets it. `safe` keeps every
-        # cost, times the node count (OR-tools scales costs by it), inside 64 bits.
+        # cost, times the node count (OR-tools scales costs by it), inside 64 bits; costs
+        # span up to twice the largest profit (flow.py shifts them to best - profit).
         best_score = int(network.pair_score.max(initial=0))
-        safe = (2**62 // (network.nodes + 1) - int(base.max(initial=0))) // SCALE
+        safe = (2**61 // (network.nodes + 1) - int(base.max(initial=0))) // SCALE
         self.first_step = max(1, best_score)
         self.ceiling = min(int(base.max(initial=0)) + 1, safe)
 
