@@ -81,6 +81,7 @@ class UnitChains:
     run_group_start: IntArray  # where the run's group starts in `chained`
     run_entry_unit: IntArray  # the unit of run_pair
     below: IntArray  # per unit, the next cheaper unit of its class (-1: the cheapest, or none)
+    entered_from: IntArray  # per unit, how many runs enter its class's chain at it or above
     tops: IntArray  # the dearest unit of each class
     position: IntArray  # per unit, its rank by cost in its class (-1: in no chain)
 
@@ -146,6 +147,15 @@ class UnitChains:
         run_last = np.r_[run_starts[1:], chained.size][: run_starts.size] - 1
         group_start_of = np.maximum.accumulate(np.where(kept_first, np.arange(chained.size), 0))
 
+        run_entry_unit = pair_unit[chained[run_last]].astype(np.int64)
+        entries = np.bincount(run_entry_unit, minlength=len(units))[by_cost]
+        from_top = np.r_[np.cumsum(entries[::-1])[::-1], 0]
+        class_ends = np.r_[class_starts[1:], by_cost.size][: class_starts.size]
+        entered_from = np.zeros(len(units), dtype=np.int64)
+        entered_from[by_cost] = from_top[:-1] - np.repeat(
+            from_top[class_ends], class_ends - class_starts
+        )
+
         explicit_mask = np.ones(pair_household.size, dtype=np.bool_)
         explicit_mask[chained] = False
         return cls(
@@ -154,9 +164,10 @@ class UnitChains:
             run_starts=run_starts,
             run_pair=chained[run_last],
             run_group_start=group_start_of[run_starts],
-            run_entry_unit=pair_unit[chained[run_last]].astype(np.int64),
+            run_entry_unit=run_entry_unit,
             below=below,
-            tops=by_cost[np.r_[class_starts[1:], by_cost.size][: class_starts.size] - 1],
+            entered_from=entered_from,
+            tops=by_cost[class_ends - 1],
             position=position,
         )
 

@@ -10,6 +10,11 @@ bypass arc source -> sink carries the rest), so cardinality must be bought with 
 the profits; a network `of_size(n)` houses exactly n, which needs no big-M. Its costs are
 thousands of times smaller, which leaves OR-tools' cost scaling fewer phases: measured 4.3 s
 against 6.0 s a solve at 5,000 x 5,000 (at 10,000 x 10,000 both take about 26 s).
+
+The arcs are the network's pairs, but OR-tools is handed a `ChainedGraph` where it can be:
+households without a workplace or care site enter chains of a unit class's units instead of
+having one arc per pair (matcher/chains.py), which halves the arcs of a departement round.
+Results are still pair positions, so nothing else needs to know.
 """
 
 from __future__ import annotations
@@ -431,7 +436,9 @@ class ChainedGraph:
             network.capacities[: network.first_pair_arc],
             np.ones(explicit.size, dtype=np.int64),
             np.ones(chains.runs, dtype=np.int64),
-            np.full(has_below.size, network.households, dtype=np.int64),
+            # No more can go down from a unit than entered at it or above: a bound that
+            # measured 20-25% faster at 10,000 x 10,000 with the quota than no bound.
+            np.minimum(chains.entered_from[has_below], network.households),
             unit_capacity[in_chain],
             network.capacities[pairs_end:],
         ]
