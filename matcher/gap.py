@@ -222,33 +222,17 @@ def best_blend(
     """The best quota-meeting flow that takes, piece by piece, what a flow breaking the quota
     does differently from one meeting it (the two flows either side of the multiplier).
 
-    Where the two differ, the pairs fall into independent pieces: pairs sharing a household,
-    a unit or a capped building are in the same piece, so swapping any set of whole pieces
-    from `meeting` to `breaking` leaves a valid flow. Which pieces to swap is a knapsack
-    (value gained against quota slack spent), solved exactly by CP-SAT: it has one item per
-    piece, a few thousand at most."""
+    Where the two differ, the pairs fall into independent pieces, alternating paths and
+    cycles (see _alternating_pieces), so swapping any set of whole pieces from `meeting` to
+    `breaking` leaves a valid flow. Which pieces to swap is a knapsack (value gained against
+    quota slack spent), solved exactly by CP-SAT: it has one item per piece, a few thousand
+    at most."""
     differ = np.flatnonzero(breaking != meeting)
     value = int(pair_values[meeting].sum())
     slack = quota_offset + int(quota_weights[meeting].sum())
     if not differ.size or slack < 0:
         return meeting, value
-    _, building_of_unit, _ = network.unit_and_building_capacities()
-    n_h, n_u = network.households, network.units
-    parent = list(range(n_h + n_u + int(building_of_unit.max(initial=-1)) + 1))
-
-    def root(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for h, u in zip(
-        network.pair_household[differ].tolist(), network.pair_unit[differ].tolist(), strict=True
-    ):
-        parent[root(h)] = root(n_h + u)
-        if building_of_unit[u] >= 0:
-            parent[root(n_h + u)] = root(n_h + n_u + int(building_of_unit[u]))
-    pieces = np.array([root(h) for h in network.pair_household[differ].tolist()])
+    pieces = _alternating_pieces(network, differ, breaking[differ])
     sign = np.where(breaking[differ], 1, -1)  # swapping adds breaking's pairs, drops meeting's
     labels, piece_of = np.unique(pieces, return_inverse=True)
     gains = np.bincount(piece_of, weights=sign * pair_values[differ], minlength=labels.size)
@@ -273,3 +257,47 @@ def best_blend(
     blended = meeting.copy()
     blended[swap] = breaking[swap]
     return blended, int(pair_values[blended].sum())
+
+
+def _alternating_pieces(
+    network: FlowNetwork, differ: NDArray[np.int64], in_breaking: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """A piece label per differing pair, such that swapping any set of whole pieces between
+    the two flows leaves a valid flow.
+
+    A household has at most one pair in each flow: both go in one piece. At a unit, each
+    pair only in one flow is paired with one only in the other (they pass through the unit
+    and keep its load); the pairs left over all come from the same flow, so swapping any
+    of them keeps the unit's load between its loads in the two flows, within capacity. The
+    pieces are thus single alternating paths and cycles: the finer they are, the closer the
+    knapsack can come to meeting the quota exactly. A capped building's load is not kept
+    that way (one unit may gain while another loses), so all pairs of a capped building's
+    units stay in one piece."""
+    parent = np.arange(differ.size)
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = int(parent[node])
+        return node
+
+    def join(a: int, b: int) -> None:
+        parent[root(a)] = root(b)
+
+    households = network.pair_household[differ]
+    units = network.pair_unit[differ]
+    _, building_of_unit, _ = network.unit_and_building_capacities()
+    first_at: dict[tuple[str, int], int] = {}
+    for arc, (h, u) in enumerate(zip(households.tolist(), units.tolist(), strict=True)):
+        building = int(building_of_unit[u])
+        shared = [("household", h)] + ([("building", building)] if building >= 0 else [])
+        for key in shared:
+            if (other := first_at.setdefault(key, arc)) != arc:
+                join(arc, other)
+    by_unit: dict[int, tuple[list[int], list[int]]] = {}
+    for arc, (u, gained) in enumerate(zip(units.tolist(), in_breaking.tolist(), strict=True)):
+        by_unit.setdefault(u, ([], []))[0 if gained else 1].append(arc)
+    for gains, losses in by_unit.values():
+        for a, b in zip(gains, losses, strict=False):
+            join(a, b)
+    return np.array([root(arc) for arc in range(differ.size)], dtype=np.int64)
