@@ -443,8 +443,8 @@ class ChainedGraph:
             Arcs(
                 chain_node + has_below,
                 chain_node + chains.below[has_below],
-                # No more can go down from a unit than entered at it or above: a bound that
-                # measured 20-25% faster at 10,000 x 10,000 with the quota than no bound.
+                # No more can go down from a unit than entered at it or above: with this
+                # bound, a quota solve at 10,000 x 10,000 measured 2-20% faster.
                 np.minimum(chains.entered_from[has_below], network.households),
             ),
             Arcs(chain_node + in_chain, unit_node + in_chain, network.unit_capacity[in_chain]),
