@@ -38,7 +38,7 @@ from matcher.candidates import (
     generate_candidates,
 )
 from matcher.flow import FlowNetwork
-from matcher.gap import best_blend
+from matcher.gap import _alternating_pieces, best_blend
 from matcher.income import is_low_income, quota_shortfall
 from matcher.quota import MultiplierSearch, quota_weights
 from matcher.rules import feasible
@@ -521,10 +521,25 @@ def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject
     blended, value = best_blend(network, breaking, meeting, values, weights, 0, 10.0, 0)
     assert value == int(values[blended].sum()) >= int(values[meeting].sum())
     assert int(weights[blended].sum()) >= 0
-    households = network.pair_household[blended]
-    units = network.pair_unit[blended]
-    assert np.bincount(households, minlength=n_h).max(initial=0) <= 1
-    assert np.bincount(units, minlength=n_u).max(initial=0) <= policy.candidates_per_unit
+    assert_within_capacities(instance, policy, network, blended)
+    # Any set of whole pieces, not only the knapsack's, swaps into a valid flow.
+    differ = np.flatnonzero(breaking != meeting)
+    pieces = _alternating_pieces(network, differ, breaking[differ])
+    swapped = np.isin(pieces, rng.choice(pieces, size=pieces.size // 2 + 1) if pieces.size else [])
+    mixed = meeting.copy()
+    mixed[differ[swapped]] = breaking[differ[swapped]]
+    assert_within_capacities(instance, policy, network, mixed)
+
+
+def assert_within_capacities(
+    instance: Instance, policy: Policy, network: FlowNetwork, chosen: np.ndarray
+) -> None:
+    households = network.pair_household[chosen]
+    units = network.pair_unit[chosen]
+    assert np.bincount(households, minlength=network.households).max(initial=0) <= 1
+    assert np.bincount(units, minlength=network.units).max(initial=0) <= (
+        policy.candidates_per_unit
+    )
     if policy.max_per_building is not None:
         per_building = Counter(
             instance.units[u].building_id
