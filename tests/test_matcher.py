@@ -569,7 +569,7 @@ def test_chained_rounds_are_valid_and_equal_the_exhaustive_optimum(data: st.Data
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_chained_quota_rounds_equal_cp_sat(data: st.DataObject) -> None:
-    """Larger chained rounds with a binding quota, pins and refusals: proven optimal and
+    """Larger chained rounds with a binding quota and refused pairs: proven optimal and
     equal to CP-SAT on the whole round."""
     instance = data.draw(chainable_instances(max_households=16, max_units=12))
     policy = replace(
