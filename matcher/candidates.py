@@ -5,17 +5,24 @@ columns sorted by rooms: the room rules (at least the need, at most size + 1) ma
 household's compatible units one contiguous slice, and every other rule is a vectorised mask
 over that slice. `pair_checks` is also what the explanations use, over all units, so the
 reasons given for an unmatched household come from the very masks that excluded its units.
+
+Within a number of rooms, rows are sorted by unit class and cost (matcher/chains.py), so a
+household's feasible pairs with a class come out cheapest first: the pairs of a household
+without a workplace or care site are emitted as runs, never held one by one. At 50,000 x
+50,000 over several regions that is 349 million pairs the round never makes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.chains import ChainLayout, PairRuns, runs_of_household
 from matcher.geo import haversine_km_many
 from matcher.rules import (
     EPSILON,
@@ -35,7 +42,8 @@ IntArray = NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class UnitTable:
-    """Unit attributes as columns, rows sorted by rooms; `unit_index` maps a row back."""
+    """Unit attributes as columns, rows sorted by rooms, then class and cost; `unit_index`
+    maps a row back."""
 
     unit_index: IntArray
     rooms: IntArray
@@ -51,17 +59,27 @@ class UnitTable:
     row_of_unit: IntArray
     commune_codes: dict[str, int]
     lease_codes: dict[str, int]
+    layout: ChainLayout  # the available units' chains
+    chain: IntArray  # per row, its unit's class (-1: in no chain)
+    position: IntArray  # per row, its unit's rank by cost in its class
 
     @classmethod
     def build(cls, instance: Instance, policy: Policy) -> UnitTable:
         units = instance.units
-        order = np.array(
-            sorted(range(len(units)), key=lambda i: (units[i].rooms, i)), dtype=np.int64
+        last_day = policy.round_date + timedelta(days=policy.horizon_days)
+        available = np.array([u.available_from <= last_day for u in units], dtype=np.bool_)
+        layout = ChainLayout.build(units, available)
+        order = np.lexsort(
+            (
+                np.arange(len(units)),
+                layout.position,
+                layout.unit_class,
+                np.array([u.rooms for u in units], dtype=np.int64),
+            )
         )
         ordered = [units[i] for i in order]
         commune_codes: dict[str, int] = {}
         lease_codes: dict[str, int] = {}
-        last_day = policy.round_date + timedelta(days=policy.horizon_days)
         row_of_unit = np.empty(len(units), dtype=np.int64)
         row_of_unit[order] = np.arange(len(units))
         return cls(
@@ -84,10 +102,13 @@ class UnitTable:
                 [lease_codes.setdefault(u.lease_kind, len(lease_codes)) for u in ordered],
                 dtype=np.int64,
             ),
-            available=np.array([u.available_from <= last_day for u in ordered], dtype=np.bool_),
+            available=available[order],
             row_of_unit=row_of_unit,
             commune_codes=commune_codes,
             lease_codes=lease_codes,
+            layout=layout,
+            chain=layout.unit_class[order],
+            position=layout.position[order],
         )
 
     def rows_for_rooms(self, low: int, high: int) -> slice:
@@ -240,17 +261,68 @@ def pair_scores(
     return total.astype(np.int64)
 
 
-@dataclass(frozen=True, slots=True)
-class CandidateSet:
-    """All feasible pairs, as parallel arrays (indices into the instance's tuples). int32:
-    there can be tens of millions of pairs; widen before arithmetic that could overflow."""
+class Pairs(NamedTuple):
+    """Pairs as parallel arrays (indices into the instance's tuples). int32: there can be
+    tens of millions of pairs; widen before arithmetic that could overflow."""
 
     household: NDArray[np.int32]
     unit: NDArray[np.int32]
     score: NDArray[np.int32]
 
+    @classmethod
+    def joined(cls, parts: list[Pairs]) -> Pairs:
+        if not parts:
+            return cls(*(np.empty(0, dtype=np.int32) for _ in range(3)))
+        return cls(*(np.concatenate(arrays) for arrays in zip(*parts, strict=True)))
+
+    def taken(self, kept: NDArray[Any]) -> Pairs:
+        return Pairs(self.household[kept], self.unit[kept], self.score[kept])
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSet:
+    """All feasible pairs: `single` held one by one, and the runs standing for the pairs of
+    households that see units only through their class and cost (matcher/chains.py).
+    Positions number the single pairs first, then the runs' pairs."""
+
+    single: Pairs
+    runs: PairRuns
+    layout: ChainLayout
+
     def __len__(self) -> int:
-        return int(self.household.size)
+        return int(self.single.household.size) + self.runs.pair_count
+
+    @property
+    def arcs(self) -> int:
+        """What the flow holds: a single pair or a run is one arc."""
+        return int(self.single.household.size) + len(self.runs)
+
+    def every_pair(self) -> Pairs:
+        """Every pair, in position order: only for rounds small enough to hold them."""
+        return Pairs.joined([self.single, Pairs(*self.runs.pairs(self.layout))])
+
+    def pairs_of(self, households: NDArray[np.bool_]) -> Pairs:
+        """The pairs of the households marked, single ones first."""
+        runs = self.runs.taken(households[self.runs.household])
+        return Pairs.joined(
+            [self.single.taken(households[self.single.household]), Pairs(*runs.pairs(self.layout))]
+        )
+
+    def chunks(self, pairs_per_chunk: int) -> Iterator[Pairs]:
+        """Every pair, a bounded number at a time."""
+        yield self.single
+        for pairs in self.runs.pairs_in_chunks(self.layout, pairs_per_chunk):
+            yield Pairs(*pairs)
+
+    def contains(self, household: int, unit: int) -> bool:
+        single = self.single
+        if np.any((single.household == household) & (single.unit == unit)):
+            return True
+        return bool(self.runs.holding(self.layout, np.r_[household], np.r_[unit])[0] >= 0)
+
+    def held_singly(self) -> CandidateSet:
+        """The same pairs, every one held singly (for comparisons: what the runs save)."""
+        return replace(self, single=self.every_pair(), runs=PairRuns.empty())
 
 
 def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, set[int]]:
@@ -288,36 +360,56 @@ def count_candidates(instance: Instance, policy: Policy, table: UnitTable) -> in
     return sum(int(keep.sum()) for _, _, _, keep in _feasible_rows(instance, policy, table))
 
 
-# The flow needs about 130 bytes a pair (measured: 25 million pairs peak at 3.4 GB), so past
-# this many a round would take more memory than a 24 GB machine has. Checked while generating,
-# so a round too large stops at a bounded size instead of exhausting the machine.
-MAX_PAIRS = 100_000_000
+# The flow needs about 130 bytes an arc (a pair held singly, or a run; measured: 25 million
+# pairs peak at 3.4 GB), so past this many a round would take more memory than a 24 GB
+# machine has. Checked while generating, so a round too large stops at a bounded size
+# instead of exhausting the machine.
+MAX_ARCS = 100_000_000
 
 
 class RoundTooLarge(ValueError):
     """More feasible pairs than the core can hold: the round must be split or narrowed."""
 
 
+def too_large(limit: int) -> RoundTooLarge:
+    return RoundTooLarge(
+        f"the round has more than {limit:,} feasible pairs to hold, more than can be solved "
+        "at once: split it (by region, say) or narrow the policy (max_commute_km, "
+        "horizon_days)"
+    )
+
+
 def generate_candidates(
-    instance: Instance, policy: Policy, table: UnitTable, max_pairs: int = MAX_PAIRS
+    instance: Instance, policy: Policy, table: UnitTable, max_arcs: int = MAX_ARCS
 ) -> CandidateSet:
-    households: list[NDArray[np.int32]] = []
-    units: list[NDArray[np.int32]] = []
-    scores: list[NDArray[np.int32]] = []
-    total = 0
+    singles: list[Pairs] = []
+    runs: list[PairRuns] = []
+    arcs = 0
     for h_index, rows, checks, keep in _feasible_rows(instance, policy, table):
-        total += int(keep.sum())
-        if total > max_pairs:
-            raise RoundTooLarge(
-                f"the round has more than {max_pairs:,} feasible pairs, more than can be solved "
-                "at once: split it (by region, say) or narrow the policy (max_commute_km, "
-                "horizon_days)"
-            )
         household = instance.households[h_index]
-        units.append(table.unit_index[rows][keep].astype(np.int32))
-        households.append(np.full(int(keep.sum()), h_index, dtype=np.int32))
-        scores.append(pair_scores(household, table, rows, checks, keep, policy).astype(np.int32))
-    if not households:
-        empty = np.empty(0, dtype=np.int32)
-        return CandidateSet(empty, empty.copy(), empty.copy())
-    return CandidateSet(np.concatenate(households), np.concatenate(units), np.concatenate(scores))
+        kept_rows = rows.start + np.flatnonzero(keep)
+        units = table.unit_index[kept_rows].astype(np.int32)
+        scores = pair_scores(household, table, rows, checks, keep, policy).astype(np.int32)
+        single = np.ones(units.size, dtype=np.bool_)
+        if not household.workplaces and household.needs.care_site is None:
+            chain, position = table.chain[kept_rows], table.position[kept_rows]
+            in_runs, run_starts, run_ends = runs_of_household(chain, position, scores)
+            if run_starts.size:
+                single = ~in_runs
+                runs.append(
+                    PairRuns(
+                        np.full(run_starts.size, h_index, dtype=np.int32),
+                        chain[run_starts].astype(np.int32),
+                        position[run_starts].astype(np.int32),
+                        position[run_ends].astype(np.int32),
+                        scores[run_starts],
+                    )
+                )
+                arcs += run_starts.size
+        if not single.all():
+            units, scores = units[single], scores[single]
+        singles.append(Pairs(np.full(units.size, h_index, dtype=np.int32), units, scores))
+        arcs += units.size
+        if arcs > max_arcs:
+            raise too_large(max_arcs)
+    return CandidateSet(Pairs.joined(singles), PairRuns.joined(runs), table.layout)

@@ -1,11 +1,14 @@
-"""Grouping the pairs of households that see units only through their class and cost.
+"""Chains: the pairs of households that see units only through their class and cost, held
+as runs instead of one by one.
 
 A household with no workplace and no care site sees a unit through its class (rooms,
 surface band, access, lease kind, priority neighbourhood) and its cost: it can afford a
 class's units up to some cost, and its score falls in steps as the cost rises (the
-affordability points count whole tenths). Instead of one arc per pair, such a household
-enters a chain of the class's units sorted by cost, once per score step, at the dearest unit
-of that step; the chain runs down to the cheaper units:
+affordability points count whole tenths). So its pairs with a class are the class's cheapest
+units, in a few runs of equal score. Candidate generation emits those runs (household, class,
+first and last position by cost, score) instead of the pairs, and the flow lets the household
+enter a chain of the class's units sorted by cost, once per run, at the run's dearest unit;
+the chain runs down to the cheaper units:
 
     household -> chain[c, p] -> chain[c, p-1] -> ... -> chain[c, 0]
                       |               |                     |
@@ -16,16 +19,19 @@ the entry arc says, and every pair is reachable at its own score, so the best fl
 chained network is worth exactly the best flow of the pairs, and any way of splitting its
 chain flow back into pairs is a best assignment (see `UnitChains.pairs_of_flow`).
 
-Exactness is checked, not assumed: a (household, class) group is chained only if its pairs are
-exactly the class's cheapest units (no hole left by an excluded commune, a refused pair or a
-pin) and its scores never rise with the cost (no preferred commune among the dearer units);
-any other group keeps one arc per pair. Measured at 10,000 x 10,000 in one departement: 14
-million pairs of households without a workplace become 1.2 million entry arcs.
+Exactness is checked, not assumed: a (household, class) group becomes runs only if its pairs
+are exactly the class's cheapest units (no hole left by an excluded commune, a refused pair
+or a pin) and its scores never rise with the cost (no preferred commune among the dearer
+units); any other group keeps its pairs one by one. Measured at 10,000 x 10,000 in one
+departement: 14 million pairs of households without a workplace become 1.2 million runs.
+
+Pair positions: a round's pairs are numbered with the pairs held one by one first, then the
+runs' pairs, run by run, cheapest unit first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +39,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.rules import EPSILON, SINGLE_STUDIO_MIN_M2, required_surface_m2
-from matcher.types import Household, Unit
+from matcher.types import Unit
 
 Int32Array = NDArray[np.int32]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 # Every surface the rules compare with: units between two of them are alike to every household.
 SURFACE_THRESHOLDS = np.array(
@@ -44,147 +51,250 @@ SURFACE_THRESHOLDS = np.array(
 )
 
 
-def unit_classes(units: Sequence[Unit], usable: NDArray[np.bool_]) -> IntArray:
+def unit_classes(units: Sequence[Unit], usable: BoolArray) -> IntArray:
     """A class id per unit: units alike to every household but for their cost and place
-    (-1: not usable, in no chain)."""
-    keys: dict[tuple[Any, ...], int] = {}
-    classes = np.full(len(units), -1, dtype=np.int64)
+    (-1: not usable, in no chain). Ids follow the order of the classes' keys, rooms first,
+    so units sorted by class are sorted by rooms too."""
     bands = np.searchsorted(
         SURFACE_THRESHOLDS, np.array([u.surface_m2 for u in units]) + EPSILON, side="right"
     )
-    for u, unit in enumerate(units):
-        if usable[u]:
-            key = (
-                unit.rooms,
-                int(bands[u]),
-                unit.wheelchair_accessible,
-                unit.floor <= 0 or unit.elevator,
-                unit.lease_kind,
-                unit.in_priority_neighbourhood,
-            )
-            classes[u] = keys.setdefault(key, len(keys))
-    return classes
+    keys = [
+        (
+            unit.rooms,
+            int(bands[u]),
+            unit.wheelchair_accessible,
+            unit.floor <= 0 or unit.elevator,
+            unit.lease_kind,
+            unit.in_priority_neighbourhood,
+        )
+        for u, unit in enumerate(units)
+    ]
+    ids = {key: i for i, key in enumerate(sorted({keys[u] for u in np.flatnonzero(usable)}))}
+    return np.array([ids[key] if usable[u] else -1 for u, key in enumerate(keys)], dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
-class UnitChains:
-    """Which pairs keep their own arc, and the entry arcs standing for the others.
+class ChainLayout:
+    """The usable units laid out in chains: class by class, cheapest first."""
 
-    A run is a maximal set of pairs of one (household, class) group with the same score: the
-    household enters the chain once per run, at the run's dearest unit.
-    """
-
-    explicit: Int32Array  # pair positions that keep one arc each
-    chained: Int32Array  # the other pair positions, by household, class, then cost
-    run_starts: IntArray  # where each run starts in `chained`
-    run_pair: Int32Array  # the run's dearest pair (its entry), a pair position
-    run_group_start: IntArray  # where the run's group starts in `chained`
-    run_entry_unit: IntArray  # the unit of run_pair
-    below: IntArray  # per unit, the next cheaper unit of its class (-1: the cheapest, or none)
-    entered_from: IntArray  # per unit, how many runs enter its class's chain at it or above
-    tops: IntArray  # the dearest unit of each class
+    chain_units: IntArray  # unit indices, class by class, by cost within a class
+    class_starts: IntArray  # where each class starts in chain_units, and the end
+    unit_class: IntArray  # per unit (-1: in no chain)
     position: IntArray  # per unit, its rank by cost in its class (-1: in no chain)
 
-    @property
-    def runs(self) -> int:
-        return int(self.run_pair.size)
-
     @classmethod
-    def build(
-        cls,
-        households: Sequence[Household],
-        units: Sequence[Unit],
-        usable: NDArray[np.bool_],
-        pair_household: Int32Array,
-        pair_unit: Int32Array,
-        pair_score: Int32Array,
-    ) -> UnitChains:
+    def build(cls, units: Sequence[Unit], usable: BoolArray) -> ChainLayout:
         classes = unit_classes(units, usable)
         cost = np.array([u.monthly_cost_eur for u in units], dtype=np.float64)
         by_cost = np.lexsort((np.arange(len(units)), cost, classes))
         by_cost = by_cost[classes[by_cost] >= 0]
+        class_starts = np.searchsorted(
+            classes[by_cost], np.arange(int(classes.max(initial=-1)) + 2)
+        ).astype(np.int64)
         position = np.full(len(units), -1, dtype=np.int64)
-        below = np.full(len(units), -1, dtype=np.int64)
-        class_starts = np.flatnonzero(_starts(classes[by_cost]))
-        rank = np.arange(by_cost.size) - np.repeat(
-            class_starts, np.diff(np.r_[class_starts, by_cost.size])
-        )
-        position[by_cost] = rank
-        has_below = rank > 0
-        below[by_cost[has_below]] = by_cost[np.flatnonzero(has_below) - 1]
+        position[by_cost] = np.arange(by_cost.size) - class_starts[classes[by_cost]]
+        return cls(by_cost.astype(np.int64), class_starts, classes, position)
 
-        # Households whose place matters never pass the checks below: skip them early.
-        placeless = np.array(
-            [not h.workplaces and h.needs.care_site is None for h in households], dtype=np.bool_
-        )
-        tried = np.flatnonzero(placeless[pair_household] & (classes[pair_unit] >= 0))
-        group_key = pair_household[tried].astype(np.int64) * (int(classes.max(initial=0)) + 1)
-        group_key += classes[pair_unit[tried]]
-        longest = int(position.max(initial=0)) + 1
-        # One int64 key, unique per pair: ten times faster to sort than lexsort's two keys.
-        order = np.argsort(group_key * longest + position[pair_unit[tried]])
-        tried, group_key = tried[order], group_key[order]
-        del order
-        pos = position[pair_unit[tried]]
-        score = pair_score[tried]
+    @property
+    def units(self) -> int:
+        return int(self.unit_class.size)
 
-        group_first = _starts(group_key)
-        group_starts = np.flatnonzero(group_first)
-        group_sizes = np.diff(np.r_[group_starts, tried.size])
-        # The group's units are exactly the class's cheapest (positions 0..size-1) ...
-        whole_prefix = pos[group_starts + group_sizes - 1] == group_sizes - 1
-        # ... and its scores never rise with the cost.
-        rises = np.zeros(tried.size, dtype=np.int64)
-        rises[1:] = (score[1:] > score[:-1]) & ~group_first[1:]
-        rising = np.add.reduceat(rises, group_starts) > 0 if tried.size else whole_prefix
-        ok = np.repeat(whole_prefix & ~rising, group_sizes)
+    def unit_at(self, chain: NDArray[np.integer[Any]], position: NDArray[Any]) -> IntArray:
+        units: IntArray = self.chain_units[self.class_starts[chain] + position]
+        return units
 
-        chained = tried[ok].astype(np.int32)
-        kept_first = group_first[ok]
-        score = score[ok]
-        run_first = kept_first | _starts(score)
-        run_starts = np.flatnonzero(run_first)
-        run_last = np.r_[run_starts[1:], chained.size][: run_starts.size] - 1
-        group_start_of = np.maximum.accumulate(np.where(kept_first, np.arange(chained.size), 0))
+    def below(self) -> IntArray:
+        """Per unit, the next cheaper unit of its class (-1: the cheapest, or in no chain)."""
+        below = np.full(self.units, -1, dtype=np.int64)
+        has_below = self.chain_units[self.position[self.chain_units] > 0]
+        below[has_below] = self.chain_units[
+            self.class_starts[self.unit_class[has_below]] + self.position[has_below] - 1
+        ]
+        return below
 
-        run_entry_unit = pair_unit[chained[run_last]].astype(np.int64)
-        entries = np.bincount(run_entry_unit, minlength=len(units))[by_cost]
-        from_top = np.r_[np.cumsum(entries[::-1])[::-1], 0]
-        class_ends = np.r_[class_starts[1:], by_cost.size][: class_starts.size]
-        entered_from = np.zeros(len(units), dtype=np.int64)
-        entered_from[by_cost] = from_top[:-1] - np.repeat(
-            from_top[class_ends], class_ends - class_starts
-        )
+    def tops(self) -> IntArray:
+        """The dearest unit of each class."""
+        return self.chain_units[self.class_starts[1:] - 1]
 
-        explicit_mask = np.ones(pair_household.size, dtype=np.bool_)
-        explicit_mask[chained] = False
+
+def runs_of_household(
+    chain: IntArray, position: IntArray, score: NDArray[np.integer[Any]]
+) -> tuple[BoolArray, IntArray, IntArray]:
+    """For one household's feasible pairs with the units in chains, sorted by class then
+    cost: which pairs runs can stand for, and where each run starts and ends (indices into
+    the pairs). A class's pairs go into runs only if they are exactly the class's cheapest
+    units and their scores never rise with the cost."""
+    starts = _starts(chain)
+    group_starts = np.flatnonzero(starts)
+    group_sizes = np.diff(np.r_[group_starts, chain.size])
+    whole_prefix = position[group_starts + group_sizes - 1] == group_sizes - 1
+    rises = np.zeros(chain.size, dtype=np.bool_)
+    rises[1:] = (score[1:] > score[:-1]) & ~starts[1:]
+    rising = np.logical_or.reduceat(rises, group_starts) if chain.size else whole_prefix
+    in_runs = np.repeat(whole_prefix & ~rising, group_sizes)
+    run_first = in_runs & (starts | _starts(score))
+    run_starts = np.flatnonzero(run_first)
+    # A run ends where the next begins, or where its group does.
+    ends = np.flatnonzero(in_runs & np.r_[run_first[1:] | ~in_runs[1:] | starts[1:], True])
+    return in_runs, run_starts, ends
+
+
+@dataclass(frozen=True, slots=True)
+class PairRuns:
+    """Runs of pairs of one household with one class's consecutive units (by cost), all
+    with the same score. A household's runs for a class are consecutive, cheapest first, and
+    the first starts at the class's cheapest unit (position 0)."""
+
+    household: Int32Array
+    chain: Int32Array
+    first: Int32Array  # position of the run's cheapest unit
+    last: Int32Array  # position of its dearest unit, where the household enters
+    score: Int32Array
+
+    @classmethod
+    def empty(cls) -> PairRuns:
+        return cls(*(np.empty(0, dtype=np.int32) for _ in range(5)))
+
+    @classmethod
+    def joined(cls, parts: Sequence[PairRuns]) -> PairRuns:
+        if not parts:
+            return cls.empty()
         return cls(
-            explicit=np.flatnonzero(explicit_mask).astype(np.int32),
-            chained=chained,
-            run_starts=run_starts,
-            run_pair=chained[run_last],
-            run_group_start=group_start_of[run_starts],
-            run_entry_unit=run_entry_unit,
-            below=below,
-            entered_from=entered_from,
-            tops=by_cost[class_ends - 1],
-            position=position,
+            *(
+                np.concatenate([getattr(p, name) for p in parts])
+                for name in ("household", "chain", "first", "last", "score")
+            )
         )
+
+    def __len__(self) -> int:
+        return int(self.household.size)
+
+    def sizes(self) -> IntArray:
+        return self.last.astype(np.int64) - self.first + 1
+
+    @property
+    def pair_count(self) -> int:
+        return int(self.sizes().sum())
+
+    def offsets(self) -> IntArray:
+        """Where each run's pairs start among the runs' pairs."""
+        sizes = self.sizes()
+        return np.cumsum(sizes) - sizes
+
+    def taken(self, runs: NDArray[Any]) -> PairRuns:
+        """The runs selected by a mask or sorted indices, whole groups at a time."""
+        return PairRuns(
+            self.household[runs],
+            self.chain[runs],
+            self.first[runs],
+            self.last[runs],
+            self.score[runs],
+        )
+
+    def entry_units(self, layout: ChainLayout) -> IntArray:
+        return layout.unit_at(self.chain, self.last)
+
+    def pairs(self, layout: ChainLayout) -> tuple[Int32Array, Int32Array, Int32Array]:
+        """Every pair the runs stand for, in pair-position order: households, units, scores."""
+        sizes = self.sizes()
+        run_of_pair = np.repeat(np.arange(sizes.size), sizes)
+        step = np.arange(run_of_pair.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        units = layout.unit_at(self.chain[run_of_pair], self.first[run_of_pair] + step)
+        return (
+            self.household[run_of_pair],
+            units.astype(np.int32),
+            self.score[run_of_pair],
+        )
+
+    def pairs_in_chunks(
+        self, layout: ChainLayout, pairs_per_chunk: int
+    ) -> Iterator[tuple[Int32Array, Int32Array, Int32Array]]:
+        """`pairs`, a bounded number at a time (runs may stand for hundreds of millions)."""
+        chunk_of_run = self.offsets() // pairs_per_chunk
+        bounds = np.flatnonzero(np.diff(chunk_of_run)) + 1
+        for chunk in np.split(np.arange(len(self)), bounds):
+            if chunk.size:
+                yield self.taken(chunk).pairs(layout)
+
+    def holding(self, layout: ChainLayout, households: IntArray, units: IntArray) -> IntArray:
+        """For each (household, unit), the run standing for that pair (-1: none): a binary
+        search, the runs being sorted by household, class and position."""
+        if not len(self):
+            return np.full(households.size, -1, dtype=np.int64)
+        chain, position = layout.unit_class[units], layout.position[units]
+        classes, positions = layout.class_starts.size, int(layout.position.max(initial=0)) + 1
+
+        def key(household: NDArray[Any], chain: NDArray[Any], position: NDArray[Any]) -> IntArray:
+            keys: IntArray = (household.astype(np.int64) * classes + chain) * positions + position
+            return keys
+
+        # The first run ending at or above the pair's key: the group's runs cover the class's
+        # cheapest units without a gap, so if that run is of the pair's group and ends at or
+        # above its position, it holds the pair.
+        run = np.searchsorted(
+            key(self.household, self.chain, self.last), key(households, chain, position)
+        )
+        run = np.minimum(run, len(self) - 1)
+        found = (
+            (chain >= 0)
+            & (self.household[run] == households)
+            & (self.chain[run] == chain)
+            & (self.last[run] >= position)
+        )
+        return np.where(found, run, -1)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitChains:
+    """The flow's view of a round's runs: entry arcs, chain arcs and how to turn a chain flow
+    back into pair positions (the runs' pairs come after `explicit` pairs held one by one)."""
+
+    explicit: int  # pairs held one by one: positions 0 .. explicit - 1
+    runs: PairRuns
+    layout: ChainLayout
+    run_entry_unit: IntArray
+    run_group_offset: IntArray  # where the run's group starts among the runs' pairs
+    below: IntArray  # per unit, the next cheaper unit of its class (-1: none)
+    entered_from: IntArray  # per unit, how many runs enter its class's chain at it or above
+
+    @classmethod
+    def build(cls, explicit: int, runs: PairRuns, layout: ChainLayout) -> UnitChains:
+        entry_unit = runs.entry_units(layout)
+        entries = np.bincount(entry_unit, minlength=layout.units)[layout.chain_units]
+        from_top = np.r_[np.cumsum(entries[::-1])[::-1], 0]
+        starts, ends = layout.class_starts[:-1], layout.class_starts[1:]
+        entered_from = np.zeros(layout.units, dtype=np.int64)
+        entered_from[layout.chain_units] = from_top[:-1] - np.repeat(from_top[ends], ends - starts)
+        return cls(
+            explicit=explicit,
+            runs=runs,
+            layout=layout,
+            run_entry_unit=entry_unit,
+            run_group_offset=runs.offsets() - runs.first,
+            below=layout.below(),
+            entered_from=entered_from,
+        )
+
+    @property
+    def chained(self) -> int:
+        """Pairs the runs stand for."""
+        return self.runs.pair_count
 
     def run_profits(self, pair_profits: NDArray[np.integer[Any]]) -> IntArray | None:
-        """Each run's profit, or None when the profits are not alike within every run or
-        rise with the cost within a group: then only one arc per pair is exact."""
-        profits = np.asarray(pair_profits, dtype=np.int64)
-        run_profit = profits[self.run_pair]
-        sizes = np.diff(np.r_[self.run_starts, self.chained.size])
-        if not np.array_equal(profits[self.chained], np.repeat(run_profit, sizes)):
+        """Each run's profit, for profits of every pair position, or None when the profits
+        are not alike within every run or rise with the cost within a group: then only one
+        arc per pair is exact."""
+        chained = np.asarray(pair_profits[self.explicit :], dtype=np.int64)
+        sizes = self.runs.sizes()
+        run_profit: IntArray = chained[self.runs.offsets() + sizes - 1]
+        if not np.array_equal(chained, np.repeat(run_profit, sizes)):
             return None
-        same_group = self.run_group_start[1:] == self.run_group_start[:-1]
+        same_group = self.runs.first[1:] > 0
         if (same_group & (run_profit[1:] > run_profit[:-1])).any():
             return None
         return run_profit
 
-    def pairs_of_flow(self, entered: NDArray[np.bool_], unit_inflow: IntArray) -> Int32Array:
+    def pairs_of_flow(self, entered: BoolArray, unit_inflow: IntArray) -> IntArray:
         """Pair positions for a chain flow: `entered` marks the runs whose entry arc carries a
         household, `unit_inflow` is what each unit receives from its chain.
 
@@ -196,8 +306,9 @@ class UnitChains:
         entries_at: dict[int, list[int]] = {}
         for run, unit in zip(runs.tolist(), self.run_entry_unit[runs].tolist(), strict=True):
             entries_at.setdefault(unit, []).append(run)
+        position = self.layout.position
         chosen: list[int] = []
-        for top in self.tops.tolist():
+        for top in self.layout.tops().tolist():
             pool: list[int] = []
             unit = top
             while unit >= 0:
@@ -206,14 +317,12 @@ class UnitChains:
                     if not pool:
                         raise ValueError("a chain's flow reaches a unit no household entered")
                     run = pool.pop()
-                    chosen.append(
-                        int(self.chained[self.run_group_start[run] + self.position[unit]])
-                    )
+                    chosen.append(int(self.run_group_offset[run] + position[unit]))
                 unit = int(self.below[unit])
-        return np.array(chosen, dtype=np.int32)
+        return self.explicit + np.array(chosen, dtype=np.int64)
 
 
-def _starts(keys: NDArray[Any]) -> NDArray[np.bool_]:
+def _starts(keys: NDArray[Any]) -> BoolArray:
     """Where a new value begins in a sorted (or grouped) array."""
     first = np.ones(keys.size, dtype=np.bool_)
     first[1:] = keys[1:] != keys[:-1]

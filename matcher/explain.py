@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from matcher.candidates import CandidateSet, UnitTable, barred_units_by_household, pair_checks
+from matcher.candidates import (
+    CandidateSet,
+    Pairs,
+    UnitTable,
+    barred_units_by_household,
+    pair_checks,
+)
 from matcher.rules import Rule
 from matcher.score import priority_points
 from matcher.types import Instance, Policy, Unmatched
@@ -118,8 +124,8 @@ def explain_unmatched(
     # Grouped with numpy: the candidate arrays can hold tens of millions of pairs.
     is_matched = np.zeros(len(instance.households), dtype=np.bool_)
     is_matched[list(matched)] = True
-    left_out = ~is_matched[candidates.household]
-    left_households, left_units = candidates.household[left_out], candidates.unit[left_out]
+    left = candidates.pairs_of(~is_matched)
+    left_households, left_units = left.household, left.unit
     order = np.argsort(left_households, kind="stable")
     left_households, left_units = left_households[order], left_units[order]
     starts = np.searchsorted(left_households, np.arange(len(instance.households) + 1))
@@ -215,6 +221,10 @@ def explain_unmatched(
     return explanations
 
 
+# Pairs expanded from runs at a time when counting envy: bounded memory on national rounds.
+PAIRS_PER_CHUNK = 20_000_000
+
+
 def justified_envy_pairs(
     instance: Instance,
     policy: Policy,
@@ -234,11 +244,25 @@ def justified_envy_pairs(
         own_unit[h] = u
         lowest_taker_priority[u] = min(lowest_taker_priority[u], priority[h])
     own_score = np.full(len(instance.households), np.iinfo(np.int64).min, dtype=np.int64)
-    is_own = own_unit[candidates.household] == candidates.unit
-    own_score[candidates.household[is_own]] = candidates.score[is_own]
-    envy = (
-        (~is_own)
-        & (lowest_taker_priority[candidates.unit] < priority[candidates.household])
-        & (own_score[candidates.household] < candidates.score)
+    single, runs = candidates.single, candidates.runs
+    is_own = own_unit[single.household] == single.unit
+    own_score[single.household[is_own]] = single.score[is_own]
+    matched = np.flatnonzero(own_unit >= 0)
+    own_run = runs.holding(candidates.layout, matched, own_unit[matched])
+    own_score[matched[own_run >= 0]] = runs.score[own_run[own_run >= 0]]
+
+    def envied(pairs: Pairs) -> int:
+        """A household's own pair scores no more than itself, so it is never counted."""
+        return int(
+            (
+                (lowest_taker_priority[pairs.unit] < priority[pairs.household])
+                & (own_score[pairs.household] < pairs.score)
+            ).sum()
+        )
+
+    # A run's pairs share a score: only runs scoring above the household's own unit count.
+    better = runs.taken(own_score[runs.household] < runs.score)
+    return envied(single) + sum(
+        envied(Pairs(*pairs))
+        for pairs in better.pairs_in_chunks(candidates.layout, PAIRS_PER_CHUNK)
     )
-    return int(envy.sum())

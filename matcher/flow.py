@@ -14,7 +14,9 @@ against 6.0 s a solve at 5,000 x 5,000 (at 10,000 x 10,000 both take about 26 s)
 The arcs are the network's pairs, but OR-tools is handed a `ChainedGraph` where it can be:
 households without a workplace or care site enter chains of a unit class's units instead of
 having one arc per pair (matcher/chains.py), which halves the arcs of a departement round.
-Results are still pair positions, so nothing else needs to know.
+Such a network is compact: it holds only the pairs held singly, and the runs stand for the
+rest; `expanded()` holds every pair, for the income quota, which weighs pairs one by one.
+Results are pair positions either way (`pairs_at` says which pairs they are).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
-from matcher.candidates import CandidateSet
+from matcher.candidates import CandidateSet, Pairs
 from matcher.chains import UnitChains
 from matcher.types import Instance, Policy
 
@@ -61,6 +63,8 @@ class FlowNetwork:
         candidates: CandidateSet,
         pinned: dict[int, int],
     ) -> FlowNetwork:
+        """The round's network. Where the candidates' runs save arcs it is chained, and holds
+        only the single pairs one by one (`expanded` makes the runs' pairs too)."""
         n_households, n_units = len(instance.households), len(instance.units)
         unit_capacity = np.full(n_units, policy.candidates_per_unit, dtype=np.int64)
         for u in pinned.values():
@@ -76,42 +80,69 @@ class FlowNetwork:
             if building_of_unit[u] >= 0:
                 building_capacity[building_of_unit[u]] -= 1
 
-        # Filtering copies tens of millions of pairs: only when pins make some unusable.
-        pair_household, pair_unit, pair_score = (
-            candidates.household,
-            candidates.unit,
-            candidates.score,
-        )
+        # Filtering copies tens of millions of pairs: only when pins make some unusable. A
+        # run may pass a full unit: its chain carries no flow into it.
+        single, runs = candidates.single, candidates.runs
         if pinned:
-            keep = ~np.isin(candidates.household, np.fromiter(pinned, dtype=np.int64))
-            keep &= unit_capacity[candidates.unit] > 0
-            pair_household, pair_unit, pair_score = (
-                pair_household[keep],
-                pair_unit[keep],
-                pair_score[keep],
+            pinned_households = np.zeros(n_households, dtype=np.bool_)
+            pinned_households[list(pinned)] = True
+            single = single.taken(
+                ~pinned_households[single.household] & (unit_capacity[single.unit] > 0)
             )
+            runs = runs.taken(~pinned_households[runs.household])
 
+        arcs_saved = runs.pair_count - len(runs) - 2 * n_units  # chains add 2 arcs a unit
+        if not len(runs) or arcs_saved < CHAINING_MIN_ARCS_SAVED:
+            single = Pairs.joined([single, Pairs(*runs.pairs(candidates.layout))])
         network = cls(
-            pair_household=pair_household,
-            pair_unit=pair_unit,
-            pair_score=pair_score,
+            pair_household=single.household,
+            pair_unit=single.unit,
+            pair_score=single.score,
             unit_capacity=np.maximum(unit_capacity, 0),
             building_of_unit=building_of_unit,
             building_capacity=np.maximum(building_capacity, 0),
             households=n_households,
         )
-        chains = UnitChains.build(
-            instance.households,
-            instance.units,
-            np.bincount(pair_unit, minlength=n_units) > 0,
-            pair_household,
-            pair_unit,
-            pair_score,
-        )
-        arcs_saved = chains.chained.size - chains.runs - 2 * n_units  # chains add 2 a unit
-        if not chains.chained.size or arcs_saved < CHAINING_MIN_ARCS_SAVED:
+        if not len(runs) or arcs_saved < CHAINING_MIN_ARCS_SAVED:
             return network
+        chains = UnitChains.build(single.household.size, runs, candidates.layout)
         return replace(network, chained=ChainedGraph.build(network, chains))
+
+    @property
+    def compact(self) -> bool:
+        """Whether the runs' pairs are left to the chains, not held one by one."""
+        return self.chained is not None and self.pair_household.size == self.chained.chains.explicit
+
+    def expanded(self) -> FlowNetwork:
+        """The same network holding every pair one by one (the income quota weighs pairs)."""
+        if self.chained is None or not self.compact:
+            return self
+        households, units, scores = self.chained.chains.runs.pairs(self.chained.chains.layout)
+        return replace(
+            self,
+            pair_household=np.concatenate([self.pair_household, households]),
+            pair_unit=np.concatenate([self.pair_unit, units]),
+            pair_score=np.concatenate([self.pair_score, scores]),
+        )
+
+    def pairs_at(self, positions: NDArray[np.integer[Any]]) -> tuple[IntArray, IntArray]:
+        """The households and units of the pairs at these positions."""
+        held = positions < self.pair_household.size
+        households = np.empty(positions.size, dtype=np.int64)
+        units = np.empty(positions.size, dtype=np.int64)
+        households[held] = self.pair_household[positions[held]]
+        units[held] = self.pair_unit[positions[held]]
+        if not held.all():
+            assert self.chained is not None
+            chains = self.chained.chains
+            offset = positions[~held] - chains.explicit
+            offsets = chains.runs.offsets()
+            run = np.searchsorted(offsets, offset, side="right") - 1
+            households[~held] = chains.runs.household[run]
+            units[~held] = chains.layout.unit_at(
+                chains.runs.chain[run], chains.runs.first[run] + offset - offsets[run]
+            )
+        return households, units
 
     # Nodes: source, households, units, capped buildings, sink. Arcs: source -> household,
     # the pairs, unit -> building or sink, building -> sink. Only the pair arcs are many, so
@@ -132,6 +163,9 @@ class FlowNetwork:
 
     @property
     def pairs(self) -> int:
+        if self.compact:
+            assert self.chained is not None
+            return self.chained.chains.explicit + self.chained.chains.chained
         return int(self.pair_household.size)
 
     def of_size(self, size: int | None) -> FlowNetwork:
@@ -141,7 +175,8 @@ class FlowNetwork:
 
     def restricted(self, kept_pairs: NDArray[np.integer[Any]]) -> FlowNetwork:
         """The same network with only the pair arcs `kept_pairs` (sorted positions), housing
-        any number of households (fewer pairs may not house as many)."""
+        any number of households (fewer pairs may not house as many). Expanded networks only."""
+        assert not self.compact
         return replace(
             self,
             pair_household=self.pair_household[kept_pairs],
@@ -186,11 +221,13 @@ class FlowNetwork:
 
     @property
     def arc_count(self) -> int:
-        return self.households + self.pairs + self.units + int(self.building_capacity.size)
+        """Arcs of the network with one arc per pair held."""
+        held = int(self.pair_household.size)
+        return self.households + held + self.units + int(self.building_capacity.size)
 
     def _costs(self, pair_costs: NDArray[np.integer[Any]]) -> IntArray:
         costs = np.zeros(self.arc_count, dtype=np.int64)
-        costs[self.first_pair_arc : self.first_pair_arc + self.pairs] = pair_costs
+        costs[self.first_pair_arc : self.first_pair_arc + pair_costs.size] = pair_costs
         return costs
 
     @property
@@ -199,28 +236,36 @@ class FlowNetwork:
         return self.sink + 1 + (self.units if self.chained is not None else 0)
 
     def _solve(
-        self, pair_profits: NDArray[np.integer[Any]], lexicographic: bool
-    ) -> NDArray[np.bool_]:
-        """Pairs of the flow OR-tools finds, on the chained graph when the profits allow it.
+        self,
+        pair_profits: NDArray[np.integer[Any]],
+        lexicographic: bool,
+        run_profits: IntArray | None = None,
+    ) -> IntArray:
+        """Positions of the pairs of the flow OR-tools finds, on the chained graph when the
+        profits allow it. `pair_profits` covers the pairs held; `run_profits`, the runs'
+        (else found from `pair_profits`, which must then cover every pair).
         lexicographic: a maximum flow of maximum profit among maximum flows; otherwise a
         flow of maximum profit housing any number (or exactly `size`) households."""
         chained = self.chained
-        run_profits = chained.chains.run_profits(pair_profits) if chained is not None else None
+        if chained is not None and run_profits is None:
+            run_profits = chained.chains.run_profits(pair_profits)
         if chained is not None and run_profits is not None:
             tails, heads, capacities = chained.tails, chained.heads, chained.capacities
             profits = np.zeros(tails.size, dtype=np.int64)
-            profits[chained.explicit_arcs] = pair_profits[chained.chains.explicit]
+            profits[chained.explicit_arcs] = pair_profits[: chained.chains.explicit]
             profits[chained.entry_arcs] = run_profits
             weighted = chained.weighted_arcs
+            best = max(int(np.max(pair_profits, initial=0)), int(run_profits.max(initial=0)))
         else:
+            assert not self.compact, "profits alike within runs are needed for a compact network"
             tails, heads, capacities = self.arcs()
             profits = self._costs(pair_profits)
             weighted = slice(self.first_pair_arc, self.first_pair_arc + self.pairs)
+            best = max(int(np.max(pair_profits)), 0)
         # Each unit of flow crosses exactly one weighted arc (or the bypass, worth 0), so
         # costs of (best - profit) give the same optima, and non-negative costs in a narrower
         # range take OR-tools' cost scaling less time (measured: 15.5 s against 17.8 s at
         # 10,000 x 10,000 on the chained graph).
-        best = max(int(np.max(pair_profits)), 0)
         costs = np.zeros(tails.size, dtype=np.int64)
         costs[weighted] = best - profits[weighted]
         del profits
@@ -245,16 +290,20 @@ class FlowNetwork:
         if status != flow.OPTIMAL:
             raise SolverError(f"min-cost flow ended with status {status}")
         if chained is None or run_profits is None:
-            chosen: NDArray[np.bool_] = flow.flows(np.arange(weighted.start, weighted.stop)) > 0
-            return chosen
-        return chained.pairs_of(flow, self.pairs)
+            return np.flatnonzero(flow.flows(np.arange(weighted.start, weighted.stop)) > 0)
+        return chained.pairs_of(flow)
 
-    def max_flow_min_cost(self) -> NDArray[np.bool_]:
-        """Pairs of a maximum flow (most households) that, among maximum flows, has the
-        highest total score: the lexicographic objective exactly, with no big-M weight."""
+    def max_flow_min_cost(self) -> IntArray:
+        """Positions of the pairs of a maximum flow (most households) that, among maximum
+        flows, has the highest total score: the lexicographic objective exactly, with no
+        big-M weight."""
         if not self.pairs:
-            return np.zeros(0, dtype=np.bool_)
-        return self._solve(self.pair_score.astype(np.int64), lexicographic=True)
+            return np.zeros(0, dtype=np.int64)
+        run_scores = None
+        if self.compact:
+            assert self.chained is not None
+            run_scores = self.chained.chains.runs.score.astype(np.int64)
+        return self._solve(self.pair_score.astype(np.int64), True, run_scores)
 
     def unit_and_building_capacities(self) -> tuple[IntArray, IntArray, IntArray]:
         """Places left on each unit, the building of each unit (-1: none or no cap), and
@@ -279,9 +328,10 @@ class FlowNetwork:
         """Pairs of a flow of maximum total profit, housing any number of households (the
         flow no pair wants takes the bypass arc) or, for a network of_size(n), exactly n.
         Profits are integers."""
-        if not self.pairs:
-            return np.zeros(0, dtype=np.bool_)
-        return self._solve(pair_profits, lexicographic=False)
+        chosen = np.zeros(self.pairs, dtype=np.bool_)
+        if self.pairs:
+            chosen[self._solve(pair_profits, lexicographic=False)] = True
+        return chosen
 
     def _arc_flows(self, chosen: NDArray[np.bool_]) -> IntArray:
         """Flow on every arc of max_profit's model when the pairs `chosen` are used: a
@@ -430,21 +480,21 @@ class ChainedGraph:
     def build(cls, network: FlowNetwork, chains: UnitChains) -> ChainedGraph:
         household_node, unit_node = 1, 1 + network.households
         chain_node = network.sink + 1
-        in_chain = np.flatnonzero(chains.position >= 0)
+        in_chain = np.flatnonzero(chains.layout.position >= 0)
         has_below = in_chain[chains.below[in_chain] >= 0]
-        explicit = chains.explicit
+        explicit = slice(0, chains.explicit)
         before, after = network.outer_arcs()
         parts = [
             before,
             Arcs(
                 household_node + network.pair_household[explicit],
                 unit_node + network.pair_unit[explicit],
-                np.ones(explicit.size, dtype=np.int64),
+                np.ones(chains.explicit, dtype=np.int64),
             ),
             Arcs(
-                household_node + network.pair_household[chains.run_pair],
+                household_node + chains.runs.household,
                 chain_node + chains.run_entry_unit,
-                np.ones(chains.runs, dtype=np.int64),
+                np.ones(len(chains.runs), dtype=np.int64),
             ),
             Arcs(
                 chain_node + has_below,
@@ -469,15 +519,17 @@ class ChainedGraph:
             fed_units=in_chain,
         )
 
-    def pairs_of(self, flow: min_cost_flow.SimpleMinCostFlow, pairs: int) -> NDArray[np.bool_]:
-        """The pairs a solved flow on this graph stands for."""
-        chosen = np.zeros(pairs, dtype=np.bool_)
+    def pairs_of(self, flow: min_cost_flow.SimpleMinCostFlow) -> IntArray:
+        """Positions of the pairs a solved flow on this graph stands for, sorted."""
         explicit_flow = flow.flows(np.arange(self.explicit_arcs.start, self.explicit_arcs.stop))
-        chosen[self.chains.explicit[explicit_flow > 0]] = True
         entered = flow.flows(np.arange(self.entry_arcs.start, self.entry_arcs.stop)) > 0
-        unit_inflow = np.zeros(self.chains.position.size, dtype=np.int64)
+        unit_inflow = np.zeros(self.chains.layout.units, dtype=np.int64)
         unit_inflow[self.fed_units] = flow.flows(
             np.arange(self.feed_arcs.start, self.feed_arcs.stop)
         )
-        chosen[self.chains.pairs_of_flow(entered, unit_inflow)] = True
-        return chosen
+        return np.sort(
+            np.r_[
+                np.flatnonzero(explicit_flow > 0),
+                self.chains.pairs_of_flow(entered, unit_inflow),
+            ]
+        )

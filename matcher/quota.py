@@ -226,7 +226,8 @@ def _estimate(
     rng = np.random.default_rng(seed)
     kept = np.flatnonzero(rng.random(network.pairs, dtype=np.float32) < share)
     sample = network.restricted(kept)
-    unconstrained = sample.max_flow_min_cost()
+    unconstrained = np.zeros(sample.pairs, dtype=np.bool_)
+    unconstrained[sample.max_flow_min_cost()] = True
     search = MultiplierSearch(
         sample.of_size(int(unconstrained.sum())),
         base[kept],

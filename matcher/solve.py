@@ -21,8 +21,15 @@ from time import perf_counter
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from matcher.candidates import CandidateSet, UnitTable, generate_candidates
+from matcher.candidates import (
+    MAX_ARCS,
+    CandidateSet,
+    UnitTable,
+    generate_candidates,
+    too_large,
+)
 from matcher.explain import explain_unmatched, justified_envy_pairs
 from matcher.flow import FlowNetwork
 from matcher.quota import SCALE, quota_met, solve_with_quota
@@ -81,7 +88,7 @@ def _apply_pins(
             missing = "household" if h is None else "unit"
             outcomes.append(PinOutcome(household_id, unit_id, False, f"unknown {missing}"))
             continue
-        if not np.any((candidates.household == h) & (candidates.unit == u)):
+        if not candidates.contains(h, u):
             why = "; ".join(
                 v.message for v in violations(instance.households[h], instance.units[u], policy)
             )
@@ -111,25 +118,25 @@ class Solution:
 def _assign(
     instance: Instance, policy: Policy, network: FlowNetwork, pinned: dict[int, int]
 ) -> Solution:
-    def pairs(chosen: np.ndarray[Any, np.dtype[np.bool_]]) -> list[tuple[int, int]]:
-        return list(
-            zip(
-                network.pair_household[chosen].tolist(),
-                network.pair_unit[chosen].tolist(),
-                strict=True,
-            )
-        )
+    def pairs(households: NDArray[Any], units: NDArray[Any]) -> list[tuple[int, int]]:
+        return list(zip(households.tolist(), units.tolist(), strict=True))
 
     chosen = network.max_flow_min_cost()
+    assignment = pairs(*network.pairs_at(chosen))
     quota = policy.income_quota
-    if quota is None or quota_met(instance, quota, list(pinned.items()) + pairs(chosen)):
-        return Solution(pairs(chosen), 0, [])
+    if quota is None or quota_met(instance, quota, list(pinned.items()) + assignment):
+        return Solution(assignment, 0, [])
 
+    network = network.expanded()
+    if network.pairs > MAX_ARCS:
+        raise too_large(MAX_ARCS)
+    unconstrained = np.zeros(network.pairs, dtype=np.bool_)
+    unconstrained[chosen] = True
     # Housing one more household must outweigh any score difference along an augmenting
     # path, which changes at most min(households, unit places) matches.
     places = len(instance.units) * policy.candidates_per_unit
     big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
-    outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, chosen)
+    outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, unconstrained)
     notes = [f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)"]
     if outcome.estimate_note:
         notes.append(f"income quota: {outcome.estimate_note}")
@@ -142,9 +149,13 @@ def _assign(
             "income quota cannot be met with the pinned pairs: the round houses the most "
             "households it can and does NOT meet the quota"
         )
-        return Solution(pairs(chosen), 0, notes)
+        return Solution(assignment, 0, notes)
     slack = (outcome.bound - outcome.value) // SCALE
-    return Solution(pairs(outcome.chosen), slack, notes)
+    return Solution(
+        pairs(network.pair_household[outcome.chosen], network.pair_unit[outcome.chosen]),
+        slack,
+        notes,
+    )
 
 
 def _ranked_matches(

@@ -22,6 +22,7 @@ from matcher import (
     Household,
     IncomeQuota,
     Instance,
+    Point,
     Policy,
     Status,
     Unit,
@@ -32,17 +33,19 @@ from matcher import (
 )
 from matcher.candidates import (
     CandidateSet,
+    Pairs,
     RoundTooLarge,
     UnitTable,
     count_candidates,
     generate_candidates,
 )
+from matcher.chains import PairRuns
 from matcher.flow import FlowNetwork
 from matcher.gap import _alternating_pieces, best_blend
 from matcher.income import is_low_income, quota_shortfall
 from matcher.quota import MultiplierSearch, quota_weights
 from matcher.rules import feasible
-from matcher.score import score
+from matcher.score import priority_points, score
 from tests.strategies import ROUND_DATE, chainable_instances, instances, policies
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -189,15 +192,14 @@ def test_candidates_are_exactly_the_feasible_pairs_with_their_scores(data: st.Da
     table = UnitTable.build(instance, policy)
     candidates = generate_candidates(instance, policy, table)
     assert count_candidates(instance, policy, table) == len(candidates)
+    pairs = candidates.every_pair()
     found = {
         (h, u): s
         for h, u, s in zip(
-            candidates.household.tolist(),
-            candidates.unit.tolist(),
-            candidates.score.tolist(),
-            strict=True,
+            pairs.household.tolist(), pairs.unit.tolist(), pairs.score.tolist(), strict=True
         )
     }
+    assert len(found) == len(candidates)  # no pair twice, single and in a run
     expected = {
         (h, u): score(instance.households[h], instance.units[u], policy)
         for h, u in feasible_pairs(instance, policy)
@@ -395,10 +397,11 @@ def test_the_multiplier_bracket_holds_wherever_the_search_starts(data: st.DataOb
     instance, policy = binding_quota_round(data, max_households=16, max_units=12)
     assert policy.income_quota is not None
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    network = FlowNetwork.build(instance, policy, candidates, {})
+    network = FlowNetwork.build(instance, policy, candidates, {}).expanded()
     q = quota_weights(instance, policy.income_quota, network.pair_household, network.pair_unit)
     base = quota.SCALE * (100_000 + network.pair_score.astype(np.int64))
-    unconstrained = network.max_flow_min_cost()
+    unconstrained = np.zeros(network.pairs, dtype=np.bool_)
+    unconstrained[network.max_flow_min_cost()] = True
     sized = data.draw(st.booleans())
     if sized:
         network = network.of_size(int(unconstrained.sum()))
@@ -448,11 +451,11 @@ def test_regrets_never_overstate_the_cost_of_flipping_a_pair(data: st.DataObject
     instance = data.draw(instances())
     policy = data.draw(policies(instance, allow_pins=False))
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    network = FlowNetwork.build(instance, policy, candidates, {})
+    network = FlowNetwork.build(instance, policy, candidates, {}).expanded()
     if not network.pairs:
         return
     if data.draw(st.booleans()):  # among flows housing as many as the round can
-        network = network.of_size(int(network.max_flow_min_cost().sum()))
+        network = network.of_size(network.max_flow_min_cost().size)
     profits = 1000 + network.pair_score.astype(np.int64)
     chosen = network.max_profit(profits)
     best = int(profits[chosen].sum())
@@ -468,8 +471,15 @@ def test_regrets_never_overstate_the_cost_of_flipping_a_pair(data: st.DataObject
 
 
 def test_a_round_with_too_many_pairs_stops_with_a_clear_error() -> None:
-    """Past the pair limit, generation stops early and says how to make the round smaller."""
-    household = Household(id="h", adults=1, monthly_resources_eur=1500, registered_on=ROUND_DATE)
+    """Past the arc limit, generation stops early and says how to make the round smaller.
+    (The household works, so its pairs are held one by one: no runs.)"""
+    household = Household(
+        id="h",
+        adults=1,
+        monthly_resources_eur=1500,
+        registered_on=ROUND_DATE,
+        workplaces=(Point(45.78, 3.08),),
+    )
     units = tuple(
         Unit(
             id=f"u{i}",
@@ -485,9 +495,9 @@ def test_a_round_with_too_many_pairs_stops_with_a_clear_error() -> None:
     instance = Instance((household, replace(household, id="g")), units)
     policy = Policy(round_date=ROUND_DATE)
     table = UnitTable.build(instance, policy)
-    assert len(generate_candidates(instance, policy, table, max_pairs=6)) == 6
+    assert len(generate_candidates(instance, policy, table, max_arcs=6)) == 6
     with pytest.raises(RoundTooLarge, match=r"more than 5 feasible pairs.*split it"):
-        generate_candidates(instance, policy, table, max_pairs=5)
+        generate_candidates(instance, policy, table, max_arcs=5)
 
 
 @SETTINGS
@@ -505,9 +515,13 @@ def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject
     n_h, n_u = len(instance.households), len(instance.units)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     every_pair = CandidateSet(
-        np.repeat(np.arange(n_h, dtype=np.int32), n_u),
-        np.tile(np.arange(n_u, dtype=np.int32), n_h),
-        rng.integers(0, 1000, n_h * n_u, dtype=np.int32),
+        Pairs(
+            np.repeat(np.arange(n_h, dtype=np.int32), n_u),
+            np.tile(np.arange(n_u, dtype=np.int32), n_h),
+            rng.integers(0, 1000, n_h * n_u, dtype=np.int32),
+        ),
+        PairRuns.empty(),
+        UnitTable.build(instance, policy).layout,
     )
     network = FlowNetwork.build(instance, policy, every_pair, {})
     weights = quota_weights(
@@ -596,16 +610,20 @@ def test_a_chained_flow_is_worth_exactly_the_best_flow_of_the_pairs(data: st.Dat
     policy = data.draw(policies(instance))
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
     with always_chain:
-        network = FlowNetwork.build(instance, policy, candidates, {})
-    if network.chained is None:
+        compact = FlowNetwork.build(instance, policy, candidates, {})
+    if compact.chained is None:
         return  # nothing to chain (no household without a place has a unit)
+    network = compact.expanded()
     pairs = replace(network, chained=None)
-    chosen = network.max_flow_min_cost()
-    assert chosen.sum() == pairs.max_flow_min_cost().sum()
+    chosen = compact.max_flow_min_cost()
+    households, units = compact.pairs_at(chosen)
+    assert (households == network.pair_household[chosen]).all()
+    assert (units == network.pair_unit[chosen]).all()
     best = pairs.max_flow_min_cost()
+    assert chosen.size == best.size
     assert network.pair_score[chosen].sum() == network.pair_score[best].sum()
     if data.draw(st.booleans()):
-        network, pairs = network.of_size(int(chosen.sum())), pairs.of_size(int(chosen.sum()))
+        network, pairs = network.of_size(chosen.size), pairs.of_size(chosen.size)
     q = quota_weights(
         instance,
         IncomeQuota(0.5, data.draw(st.sampled_from([6000.0, 12000.0]))),
@@ -670,8 +688,107 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
     # rich (budget 700): 300 and 310 leave 5 tenths, 400 leaves 4, 600 and 620 leave 1:
     # 3 steps. poor (budget 350): 300 and 310 leave 1 tenth: one step. picky: a hole at
     # 300. fond: 620 scores more than 600.
-    assert chains.runs == 4
-    assert network.pair_household[chains.explicit].tolist() == [2] * 4 + [3] * 5
+    assert len(chains.runs) == 4
+    assert network.pair_household[: chains.explicit].tolist() == [2] * 4 + [3] * 5
     with always_chain:
         result = solve(instance, policy)
     assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
+    """On rounds where most pairs are held as runs: every feasible pair is found once, with
+    score(); `contains` and `pairs_of` agree with the scalar rules; every pair of a run
+    shares its score and its unit is among the class's cheapest."""
+    instance = data.draw(chainable_instances())
+    policy = data.draw(policies(instance))
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    expected = {
+        (h, u): score(instance.households[h], instance.units[u], policy)
+        for h, u in feasible_pairs(instance, policy)
+    }
+    pairs = candidates.every_pair()
+    found = dict(
+        zip(
+            zip(pairs.household.tolist(), pairs.unit.tolist(), strict=True),
+            pairs.score.tolist(),
+            strict=True,
+        )
+    )
+    assert found == expected
+    assert len(candidates) == len(expected)
+    for h in range(len(instance.households)):
+        for u in range(len(instance.units)):
+            assert candidates.contains(h, u) is ((h, u) in expected)
+    marked = np.array([data.draw(st.booleans()) for _ in instance.households], dtype=np.bool_)
+    subset = candidates.pairs_of(marked)
+    assert set(zip(subset.household.tolist(), subset.unit.tolist(), strict=True)) == {
+        pair for pair in expected if marked[pair[0]]
+    }
+    runs, layout = candidates.runs, candidates.layout
+    for run in range(len(runs)):
+        h = int(runs.household[run])
+        assert not instance.households[h].workplaces
+        for position in range(int(runs.first[run]), int(runs.last[run]) + 1):
+            unit = int(layout.unit_at(runs.chain[run : run + 1], np.r_[position])[0])
+            assert expected[(h, unit)] == runs.score[run]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_justified_envy_counts_every_envious_pair(data: st.DataObject) -> None:
+    """The envy count, over single pairs and runs, equals a count pair by pair with the
+    scalar rules and scores."""
+    instance = data.draw(chainable_instances())
+    policy = data.draw(policies(instance))
+    with always_chain:
+        result = solve(instance, policy)
+    household_index = {h.id: i for i, h in enumerate(instance.households)}
+    unit_index = {u.id: i for i, u in enumerate(instance.units)}
+    own = {household_index[m.household]: unit_index[m.unit] for m in result.matches}
+    takers: dict[int, list[int]] = {}
+    for h, u in own.items():
+        takers.setdefault(u, []).append(h)
+
+    def priority(h: int) -> float:
+        return sum(priority_points(instance.households[h], policy).values())
+
+    envious = 0
+    for h, u in feasible_pairs(instance, policy):
+        if u == own.get(h) or not takers.get(u):
+            continue
+        pair_score = score(instance.households[h], instance.units[u], policy)
+        own_score = (
+            score(instance.households[h], instance.units[own[h]], policy) if h in own else None
+        )
+        if min(priority(t) for t in takers[u]) < priority(h) and (
+            own_score is None or own_score < pair_score
+        ):
+            envious += 1
+    assert result.stats.justified_envy_pairs == envious
+
+
+@SETTINGS
+@given(data=st.data())
+def test_pins_on_pairs_held_as_runs_are_kept(data: st.DataObject) -> None:
+    """A pin on a pair a run stands for is found feasible and kept; the round stays valid
+    and chained."""
+    instance = data.draw(chainable_instances())
+    policy = data.draw(policies(instance, allow_pins=False))
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    if not len(candidates.runs):
+        return
+    run = data.draw(st.integers(0, len(candidates.runs) - 1))
+    position = data.draw(
+        st.integers(int(candidates.runs.first[run]), int(candidates.runs.last[run]))
+    )
+    h = int(candidates.runs.household[run])
+    u = int(candidates.layout.unit_at(candidates.runs.chain[run : run + 1], np.r_[position])[0])
+    pin = (instance.households[h].id, instance.units[u].id)
+    policy = replace(policy, pinned_pairs=frozenset({pin}))
+    with always_chain:
+        result = solve(instance, policy)
+    assert check.violations(instance, policy, result) == []
+    assert [p.applied for p in result.pins] == [True]
+    assert pin in {(m.household, m.unit) for m in result.matches}
