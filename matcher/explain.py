@@ -3,7 +3,7 @@
 A coordinator must be able to read and defend a round. An unmatched household gets either
 - "no feasible unit", with the number of units each rule rules out and the smallest single
   policy relaxation that would give it one ("2 units fit if max commute were 55 km"), or
-- "its n feasible units went to other households", naming them.
+- "its n feasible units went to other households", naming its best ones and who got them.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ RULE_PHRASES: dict[Rule, str] = {
     Rule.AVAILABILITY: "not available within the horizon",
 }
 
+# An outcompeted household's reasons name its best units and what became of them; its
+# detail lists more of them, best first. Not all: a household of a national round can have
+# thousands, which would make the result file gigabytes.
 MAX_NAMED_UNITS = 10
+MAX_LISTED_UNITS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,16 +128,13 @@ def explain_unmatched(
     # Grouped with numpy: the candidate arrays can hold tens of millions of pairs.
     is_matched = np.zeros(len(instance.households), dtype=np.bool_)
     is_matched[list(matched)] = True
+    # Each household's feasible units, best first (by its score, then id).
     left = candidates.pairs_of(~is_matched)
-    left_households, left_units = left.household, left.unit
-    order = np.argsort(left_households, kind="stable")
-    left_households, left_units = left_households[order], left_units[order]
-    starts = np.searchsorted(left_households, np.arange(len(instance.households) + 1))
-    feasible_units = {
-        h: left_units[starts[h] : starts[h + 1]].tolist()
-        for h in range(len(instance.households))
-        if starts[h + 1] > starts[h]
-    }
+    unit_ids = np.array([u.id for u in instance.units], dtype=object)
+    id_rank = np.argsort(np.argsort(unit_ids.astype(str), kind="stable"))
+    order = np.lexsort((id_rank[left.unit], -left.score, left.household))
+    left_units = left.unit[order]
+    starts = np.searchsorted(left.household[order], np.arange(len(instance.households) + 1))
     barred = barred_units_by_household(instance, policy)
     every_row = slice(0, len(instance.units))
     building_load: dict[str, int] = defaultdict(int)
@@ -163,22 +164,21 @@ def explain_unmatched(
     for h, household in enumerate(instance.households):
         if h in matched:
             continue
-        if h in feasible_units:
-            units = sorted(feasible_units[h], key=lambda u: instance.units[u].id)
-            named = [fate(u) for u in units[:MAX_NAMED_UNITS]]
-            more = (
-                f" and {len(units) - MAX_NAMED_UNITS} more" if len(units) > MAX_NAMED_UNITS else ""
-            )
+        feasible = int(starts[h + 1] - starts[h])
+        if feasible:
+            best = left_units[starts[h] : starts[h] + MAX_LISTED_UNITS]
+            named = [fate(u) for u in best[:MAX_NAMED_UNITS].tolist()]
+            more = f" and {feasible - MAX_NAMED_UNITS} more" if feasible > MAX_NAMED_UNITS else ""
             explanations.append(
                 Unmatched(
                     household=household.id,
                     reasons=(
-                        f"its {len(units)} feasible unit(s) went to others: "
-                        f"{'; '.join(named)}{more}",
+                        f"its {feasible} feasible unit(s) went to others: {'; '.join(named)}{more}",
                     ),
                     detail={
                         "kind": "outcompeted",
-                        "feasible_units": [instance.units[u].id for u in units],
+                        "feasible_unit_count": feasible,
+                        "feasible_units": unit_ids[best].tolist(),
                     },
                 )
             )

@@ -309,7 +309,8 @@ class UnmatchedOut(BaseModel):
     detail: dict[str, Any] = Field(
         default_factory=dict,
         description="Machine-readable: kind (no_feasible_unit | outcompeted), "
-        "units_ruled_out_by, relaxations, feasible_units",
+        "units_ruled_out_by, relaxations; for an outcompeted household feasible_unit_count "
+        "and feasible_units (its best 100 at most, by its score, then id)",
     )
 
 

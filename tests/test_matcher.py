@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import replace
+from datetime import date
 from fractions import Fraction
 from unittest.mock import patch
 
@@ -792,3 +793,43 @@ def test_pins_on_pairs_held_as_runs_are_kept(data: st.DataObject) -> None:
     assert check.violations(instance, policy, result) == []
     assert [p.applied for p in result.pins] == [True]
     assert pin in {(m.household, m.unit) for m in result.matches}
+
+
+def test_an_outcompeted_household_is_told_its_best_units_first() -> None:
+    """Its reasons name its best-scoring units first, with who got them; its detail counts
+    every feasible unit and lists the best at most MAX_LISTED_UNITS, by score then id."""
+    from matcher.explain import MAX_LISTED_UNITS, MAX_NAMED_UNITS
+
+    studios = tuple(
+        Unit(
+            id=f"s{i:03}",
+            lat=45.78,
+            lon=3.08,
+            rooms=1,
+            surface_m2=28,
+            rent_eur=300 + 2 * i,
+            available_from=ROUND_DATE,
+        )
+        for i in range(MAX_LISTED_UNITS + 20)
+    )
+    waiting = Household(
+        id="w", adults=1, monthly_resources_eur=2000, registered_on=date(2026, 6, 1)
+    )
+    latest = replace(waiting, id="latest", registered_on=date(2026, 11, 1))
+    households = (latest, *(replace(waiting, id=f"w{i:03}") for i in range(len(studios))))
+    policy = Policy(round_date=ROUND_DATE)
+    result = solve(Instance(households, studios), policy)
+    (unmatched,) = result.unmatched
+    assert unmatched.household == "latest"
+    assert unmatched.detail["feasible_unit_count"] == len(studios)
+    listed = unmatched.detail["feasible_units"]
+    assert len(listed) == MAX_LISTED_UNITS
+    by_id = {u.id: u for u in studios}
+    ranked = sorted(studios, key=lambda u: (-score(latest, u, policy), u.id))
+    assert listed == [u.id for u in ranked[:MAX_LISTED_UNITS]]
+    assert score(latest, ranked[0], policy) > score(latest, by_id[listed[-1]], policy)
+    (reason,) = unmatched.reasons
+    assert reason.startswith(
+        f"its {len(studios)} feasible unit(s) went to others: {listed[0]} (to "
+    )
+    assert reason.endswith(f" and {len(studios) - MAX_NAMED_UNITS} more")
