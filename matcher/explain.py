@@ -166,8 +166,8 @@ def explain_unmatched(
             continue
         feasible = int(starts[h + 1] - starts[h])
         if feasible:
-            best = left_units[starts[h] : starts[h] + MAX_LISTED_UNITS]
-            named = [fate(u) for u in best[:MAX_NAMED_UNITS].tolist()]
+            best_units = left_units[starts[h] : starts[h] + MAX_LISTED_UNITS]
+            named = [fate(u) for u in best_units[:MAX_NAMED_UNITS].tolist()]
             more = f" and {feasible - MAX_NAMED_UNITS} more" if feasible > MAX_NAMED_UNITS else ""
             explanations.append(
                 Unmatched(
@@ -178,7 +178,7 @@ def explain_unmatched(
                     detail={
                         "kind": "outcompeted",
                         "feasible_unit_count": feasible,
-                        "feasible_units": unit_ids[best].tolist(),
+                        "feasible_units": unit_ids[best_units].tolist(),
                     },
                 )
             )
