@@ -14,6 +14,12 @@ the chain runs down to the cheaper units:
                       |               |                     |
                      unit            unit                  unit
 
+A class's chain is cut into blocks of CHAIN_BLOCK units, and above them runs a chain of the
+blocks, each feeding its block's dearest unit: the household enters at its unit, which leads
+down its own block, and at the block below, which leads to every cheaper block. So no path
+walks more than (class size / CHAIN_BLOCK + CHAIN_BLOCK) nodes, which OR-tools' cost scaling
+takes much less time over.
+
 Every path through the chain ends on a unit the household can afford, scoring at least what
 the entry arc says, and every pair is reachable at its own score, so the best flow of the
 chained network is worth exactly the best flow of the pairs, and any way of splitting its
@@ -44,6 +50,11 @@ from matcher.types import Unit
 Int32Array = NDArray[np.int32]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
+
+# Measured at 20,000 x 20,000 over 8 regions (classes of up to 1,288 units): a solve took 35 s
+# on plain chains, 20 s with blocks of 12, 21 s with blocks of 64, 22 s with blocks of
+# sqrt(class size).
+CHAIN_BLOCK = 12
 
 # Every surface the rules compare with: units between two of them are alike to every household.
 SURFACE_THRESHOLDS = np.array(
@@ -99,22 +110,36 @@ class ChainLayout:
     def units(self) -> int:
         return int(self.unit_class.size)
 
+    def block_starts(self, block: int) -> IntArray:
+        """Where each class's blocks of `block` units start among all blocks, and the end."""
+        blocks = -(-np.diff(self.class_starts) // block)
+        starts: IntArray = np.r_[0, np.cumsum(blocks)].astype(np.int64)
+        return starts
+
+    def block_tops(self, block: int) -> tuple[IntArray, IntArray]:
+        """For each block of `block` units, its class's block below (-1: the class's
+        cheapest block) and its dearest unit."""
+        starts = self.block_starts(block)
+        blocks = np.diff(starts)
+        chain = np.repeat(np.arange(blocks.size), blocks)
+        rank = np.arange(int(starts[-1])) - starts[chain]
+        below = np.where(rank > 0, np.arange(rank.size) - 1, -1)
+        top = np.minimum((rank + 1) * block, np.diff(self.class_starts)[chain]) - 1
+        return below, self.unit_at(chain, top)
+
     def unit_at(self, chain: NDArray[np.integer[Any]], position: NDArray[Any]) -> IntArray:
         units: IntArray = self.chain_units[self.class_starts[chain] + position]
         return units
 
-    def below(self) -> IntArray:
-        """Per unit, the next cheaper unit of its class (-1: the cheapest, or in no chain)."""
+    def below(self, block: int) -> IntArray:
+        """Per unit, the next cheaper unit of its block of `block` units (-1: the block's
+        cheapest, or in no chain)."""
         below = np.full(self.units, -1, dtype=np.int64)
-        has_below = self.chain_units[self.position[self.chain_units] > 0]
+        has_below = self.chain_units[self.position[self.chain_units] % block > 0]
         below[has_below] = self.chain_units[
             self.class_starts[self.unit_class[has_below]] + self.position[has_below] - 1
         ]
         return below
-
-    def tops(self) -> IntArray:
-        """The dearest unit of each class."""
-        return self.chain_units[self.class_starts[1:] - 1]
 
 
 def runs_of_household(
@@ -252,9 +277,11 @@ class UnitChains:
     explicit: int  # pairs held one by one: positions 0 .. explicit - 1
     runs: PairRuns
     layout: ChainLayout
+    block: int  # units a block
     run_entry_unit: IntArray
+    run_block_below: IntArray  # the block below the run's entry block (-1: none)
     run_group_offset: IntArray  # where the run's group starts among the runs' pairs
-    below: IntArray  # per unit, the next cheaper unit of its class (-1: none)
+    below: IntArray  # per unit, the next cheaper unit of its block (-1: none)
     entered_from: IntArray  # per unit, how many runs enter its class's chain at it or above
 
     @classmethod
@@ -265,13 +292,19 @@ class UnitChains:
         starts, ends = layout.class_starts[:-1], layout.class_starts[1:]
         entered_from = np.zeros(layout.units, dtype=np.int64)
         entered_from[layout.chain_units] = from_top[:-1] - np.repeat(from_top[ends], ends - starts)
+        block = CHAIN_BLOCK
+        entry_block = runs.last // block
         return cls(
             explicit=explicit,
             runs=runs,
             layout=layout,
+            block=block,
             run_entry_unit=entry_unit,
+            run_block_below=np.where(
+                entry_block > 0, layout.block_starts(block)[runs.chain] + entry_block - 1, -1
+            ),
             run_group_offset=runs.offsets() - runs.first,
-            below=layout.below(),
+            below=layout.below(block),
             entered_from=entered_from,
         )
 
@@ -294,31 +327,45 @@ class UnitChains:
             return None
         return run_profit
 
-    def pairs_of_flow(self, entered: BoolArray, unit_inflow: IntArray) -> IntArray:
+    def pairs_of_flow(
+        self, entered: BoolArray, entered_below: BoolArray, unit_inflow: IntArray
+    ) -> IntArray:
         """Pair positions for a chain flow: `entered` marks the runs whose entry arc carries a
-        household, `unit_inflow` is what each unit receives from its chain.
+        household, `entered_below` those whose arc into the chain of blocks below does;
+        `unit_inflow` is what each unit receives from its chain.
 
-        Each class's chain is walked from its dearest unit down; a household entering at a
-        unit joins the pool, and each unit takes households from the pool. Any household of
-        the pool can afford the unit and scores it at least its entry's profit, so the pairs
-        are worth at least the flow, hence exactly as much when the flow is the best."""
-        runs = np.flatnonzero(entered)
+        Each class's chain is walked from its dearest unit down, block by block. A household
+        entering the chain of blocks joins the block pool at that block, one entering at a
+        unit joins its block's pool there; each unit takes households from the block's pool
+        first, whom no cheaper block can take, then from the block pool. Any household of
+        either pool can afford the unit and scores it at least its entry's profit, so the
+        pairs are worth at least the flow, hence exactly as much when the flow is the best."""
         entries_at: dict[int, list[int]] = {}
-        for run, unit in zip(runs.tolist(), self.run_entry_unit[runs].tolist(), strict=True):
-            entries_at.setdefault(unit, []).append(run)
+        for run in np.flatnonzero(entered).tolist():
+            entries_at.setdefault(int(self.run_entry_unit[run]), []).append(run)
+        block_entries_at: dict[int, list[int]] = {}
+        for run in np.flatnonzero(entered_below).tolist():
+            block_entries_at.setdefault(int(self.run_block_below[run]), []).append(run)
         position = self.layout.position
+        block_starts = self.layout.block_starts(self.block)
+        _, block_tops = self.layout.block_tops(self.block)
         chosen: list[int] = []
-        for top in self.layout.tops().tolist():
-            pool: list[int] = []
-            unit = top
-            while unit >= 0:
-                pool.extend(entries_at.get(unit, ()))
-                for _ in range(int(unit_inflow[unit])):
-                    if not pool:
-                        raise ValueError("a chain's flow reaches a unit no household entered")
-                    run = pool.pop()
-                    chosen.append(int(self.run_group_offset[run] + position[unit]))
-                unit = int(self.below[unit])
+        for chain in range(block_starts.size - 1):
+            from_above: list[int] = []
+            for block in range(int(block_starts[chain + 1]) - 1, int(block_starts[chain]) - 1, -1):
+                from_above.extend(block_entries_at.get(block, ()))
+                pool: list[int] = []
+                unit = int(block_tops[block])
+                while unit >= 0:
+                    pool.extend(entries_at.get(unit, ()))
+                    for _ in range(int(unit_inflow[unit])):
+                        if not pool and not from_above:
+                            raise ValueError("a chain's flow reaches a unit no household entered")
+                        run = pool.pop() if pool else from_above.pop()
+                        chosen.append(int(self.run_group_offset[run] + position[unit]))
+                    unit = int(self.below[unit])
+                if pool:
+                    raise ValueError("households entered a block whose units did not take them")
         return self.explicit + np.array(chosen, dtype=np.int64)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from fractions import Fraction
@@ -27,6 +29,7 @@ from matcher import (
     Policy,
     Status,
     Unit,
+    chains,
     check,
     flow,
     quota,
@@ -50,8 +53,20 @@ from matcher.score import priority_points, score
 from tests.strategies import ROUND_DATE, chainable_instances, instances, policies
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Chain every round where some pairs can be chained, not only where it saves arcs.
-always_chain = patch.object(flow, "CHAINING_MIN_ARCS_SAVED", -(10**9))
+
+
+@contextmanager
+def always_chain(block: int) -> Iterator[None]:
+    """Chain every round where some pairs can be chained, not only where it saves arcs, in
+    blocks of `block` units (small blocks: the chain of blocks matters on small rounds)."""
+    with (
+        patch.object(flow, "CHAINING_MIN_ARCS_SAVED", -(10**9)),
+        patch.object(chains, "CHAIN_BLOCK", block),
+    ):
+        yield
+
+
+blocks = st.sampled_from([1, 2, 3, chains.CHAIN_BLOCK])
 
 
 def feasible_pairs(instance: Instance, policy: Policy) -> list[tuple[int, int]]:
@@ -574,7 +589,7 @@ def test_chained_rounds_are_valid_and_equal_the_exhaustive_optimum(data: st.Data
     policy = data.draw(policies(instance, allow_pins=False))
     if data.draw(st.booleans()):
         policy = replace(policy, income_quota=data.draw(quotas), max_effort_rate=0.5)
-    with always_chain:
+    with always_chain(data.draw(blocks)):
         result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
@@ -593,7 +608,7 @@ def test_chained_quota_rounds_equal_cp_sat(data: st.DataObject) -> None:
         max_effort_rate=0.5,
         pinned_pairs=frozenset(),
     )
-    with always_chain:
+    with always_chain(data.draw(blocks)):
         result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
@@ -610,7 +625,7 @@ def test_a_chained_flow_is_worth_exactly_the_best_flow_of_the_pairs(data: st.Dat
     instance = data.draw(chainable_instances(max_households=16, max_units=12))
     policy = data.draw(policies(instance))
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    with always_chain:
+    with always_chain(data.draw(blocks)):
         compact = FlowNetwork.build(instance, policy, candidates, {})
     if compact.chained is None:
         return  # nothing to chain (no household without a place has a unit)
@@ -682,16 +697,16 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
     instance = Instance(households, units)
     policy = Policy(round_date=ROUND_DATE)
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    with always_chain:
+    with always_chain(2):
         network = FlowNetwork.build(instance, policy, candidates, {})
     assert network.chained is not None
-    chains = network.chained.chains
+    unit_chains = network.chained.chains
     # rich (budget 700): 300 and 310 leave 5 tenths, 400 leaves 4, 600 and 620 leave 1:
     # 3 steps. poor (budget 350): 300 and 310 leave 1 tenth: one step. picky: a hole at
     # 300. fond: 620 scores more than 600.
-    assert len(chains.runs) == 4
-    assert network.pair_household[: chains.explicit].tolist() == [2] * 4 + [3] * 5
-    with always_chain:
+    assert len(unit_chains.runs) == 4
+    assert network.pair_household[: unit_chains.explicit].tolist() == [2] * 4 + [3] * 5
+    with always_chain(2):
         result = solve(instance, policy)
     assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
 
@@ -743,7 +758,7 @@ def test_justified_envy_counts_every_envious_pair(data: st.DataObject) -> None:
     scalar rules and scores."""
     instance = data.draw(chainable_instances())
     policy = data.draw(policies(instance))
-    with always_chain:
+    with always_chain(data.draw(blocks)):
         result = solve(instance, policy)
     household_index = {h.id: i for i, h in enumerate(instance.households)}
     unit_index = {u.id: i for i, u in enumerate(instance.units)}
@@ -788,7 +803,7 @@ def test_pins_on_pairs_held_as_runs_are_kept(data: st.DataObject) -> None:
     u = int(candidates.layout.unit_at(candidates.runs.chain[run : run + 1], np.r_[position])[0])
     pin = (instance.households[h].id, instance.units[u].id)
     policy = replace(policy, pinned_pairs=frozenset({pin}))
-    with always_chain:
+    with always_chain(data.draw(blocks)):
         result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert [p.applied for p in result.pins] == [True]
@@ -833,3 +848,42 @@ def test_an_outcompeted_household_is_told_its_best_units_first() -> None:
         f"its {len(studios)} feasible unit(s) went to others: {listed[0]} (to "
     )
     assert reason.endswith(f" and {len(studios) - MAX_NAMED_UNITS} more")
+
+
+def test_a_household_entering_a_block_is_placed_before_one_passing_through() -> None:
+    """Blocks of one unit: "rich" can afford all three alike units at one score, "modest"
+    the two cheapest. In the flow where rich passes modest's block from above to reach the
+    cheapest unit, and modest entered at the middle unit, the pairs found are exactly those:
+    a household passing through a block must leave its unit to the one that entered there."""
+    units = tuple(
+        Unit(
+            id=f"u{rent}",
+            lat=45.78,
+            lon=3.08,
+            rooms=2,
+            surface_m2=40,
+            rent_eur=rent,
+            available_from=ROUND_DATE,
+        )
+        for rent in (401, 402, 403)
+    )
+    rich = Household(id="rich", adults=1, monthly_resources_eur=1160, registered_on=ROUND_DATE)
+    modest = replace(rich, id="modest", monthly_resources_eur=1150)
+    instance = Instance((rich, modest), units)
+    policy = Policy(round_date=ROUND_DATE)
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    with always_chain(1):
+        network = FlowNetwork.build(instance, policy, candidates, {})
+        result = solve(instance, policy)
+    assert network.chained is not None
+    unit_chains = network.chained.chains
+    assert unit_chains.runs.household.tolist() == [0, 1]  # one run each
+    assert unit_chains.runs.last.tolist() == [2, 1]
+    positions = unit_chains.pairs_of_flow(
+        entered=np.array([False, True]),  # modest enters at u402
+        entered_below=np.array([True, False]),  # rich enters the blocks below u403
+        unit_inflow=np.array([1, 1, 0]),
+    )
+    households, units_taken = network.pairs_at(positions)
+    assert sorted(zip(households.tolist(), units_taken.tolist(), strict=True)) == [(0, 0), (1, 1)]
+    assert len(result.matches) == 2
