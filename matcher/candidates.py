@@ -14,6 +14,7 @@ without a workplace or care site are emitted as runs, never held one by one. At 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -23,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.chains import ChainLayout, PairRuns, runs_of_household
-from matcher.geo import haversine_km_many
+from matcher.geo import haversine_km_many, reach_box
 from matcher.rules import (
     EPSILON,
     SINGLE_STUDIO_MIN_M2,
@@ -38,6 +39,7 @@ from matcher.types import Household, Instance, Policy
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Rows = slice | IntArray  # unit rows: a range, or sorted row numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class UnitTable:
     layout: ChainLayout  # the available units' chains
     chain: IntArray  # per row, its unit's class (-1: in no chain)
     position: IntArray  # per row, its unit's rank by cost in its class
+    by_latitude: IntArray  # the rows sorted by rooms, then latitude: a spatial index
 
     @classmethod
     def build(cls, instance: Instance, policy: Policy) -> UnitTable:
@@ -69,24 +72,19 @@ class UnitTable:
         last_day = policy.round_date + timedelta(days=policy.horizon_days)
         available = np.array([u.available_from <= last_day for u in units], dtype=np.bool_)
         layout = ChainLayout.build(units, available)
-        order = np.lexsort(
-            (
-                np.arange(len(units)),
-                layout.position,
-                layout.unit_class,
-                np.array([u.rooms for u in units], dtype=np.int64),
-            )
-        )
+        rooms = np.array([u.rooms for u in units], dtype=np.int64)
+        order = np.lexsort((np.arange(len(units)), layout.position, layout.unit_class, rooms))
         ordered = [units[i] for i in order]
+        lats = np.array([u.lat for u in ordered], dtype=np.float64)
         commune_codes: dict[str, int] = {}
         lease_codes: dict[str, int] = {}
         row_of_unit = np.empty(len(units), dtype=np.int64)
         row_of_unit[order] = np.arange(len(units))
         return cls(
             unit_index=order,
-            rooms=np.array([u.rooms for u in ordered], dtype=np.int64),
+            rooms=rooms[order],
             surface=np.array([u.surface_m2 for u in ordered], dtype=np.float64),
-            lat=np.array([u.lat for u in ordered], dtype=np.float64),
+            lat=lats,
             lon=np.array([u.lon for u in ordered], dtype=np.float64),
             step_free=np.array([u.floor <= 0 or u.elevator for u in ordered], dtype=np.bool_),
             wheelchair=np.array([u.wheelchair_accessible for u in ordered], dtype=np.bool_),
@@ -109,6 +107,7 @@ class UnitTable:
             layout=layout,
             chain=layout.unit_class[order],
             position=layout.position[order],
+            by_latitude=np.lexsort((np.arange(len(units)), lats, rooms[order])),
         )
 
     def rows_for_rooms(self, low: int, high: int) -> slice:
@@ -116,6 +115,30 @@ class UnitTable:
         start = int(np.searchsorted(self.rooms, low, side="left"))
         stop = int(np.searchsorted(self.rooms, high, side="right"))
         return slice(start, stop)
+
+    def rows_near(self, rows: slice, places: list[tuple[float, float, float]]) -> IntArray:
+        """The rows of `rows` (a range of rooms) that may lie within reach of every place
+        (lat, lon, km), sorted: a latitude band found by binary search in the spatial index
+        for each number of rooms, then a longitude band. Every row within reach is kept;
+        the exact distances are checked after."""
+        low = max(lat - reach_box(lat, km)[0] for lat, _, km in places)
+        high = min(lat + reach_box(lat, km)[0] for lat, _, km in places)
+        if low > high:
+            return np.zeros(0, dtype=np.int64)
+        found = []
+        for rooms in range(int(self.rooms[rows.start]), int(self.rooms[rows.stop - 1]) + 1):
+            same = self.rows_for_rooms(rooms, rooms)
+            band = self.by_latitude[same]
+            lats = self.lat[band]
+            found.append(
+                band[np.searchsorted(lats, low, "left") : np.searchsorted(lats, high, "right")]
+            )
+        near = np.sort(np.concatenate(found))
+        for lat, lon, km in places:
+            half_lon = reach_box(lat, km)[1]
+            if math.isfinite(half_lon):
+                near = near[np.abs((self.lon[near] - lon + 180) % 360 - 180) <= half_lon]
+        return near
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +166,7 @@ def _codes(names: frozenset[str], codes: dict[str, int]) -> IntArray:
 def pair_checks(
     household: Household,
     table: UnitTable,
-    rows: slice,
+    rows: Rows,
     policy: Policy,
     barred_units: set[int],
 ) -> PairChecks:
@@ -222,7 +245,7 @@ def pair_checks(
 def pair_scores(
     household: Household,
     table: UnitTable,
-    rows: slice,
+    rows: Rows,
     checks: PairChecks,
     keep: BoolArray,
     policy: Policy,
@@ -338,9 +361,10 @@ def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, s
 
 def _feasible_rows(
     instance: Instance, policy: Policy, table: UnitTable
-) -> Iterator[tuple[int, slice, PairChecks, BoolArray]]:
+) -> Iterator[tuple[int, Rows, PairChecks, BoolArray]]:
     """For each household with a feasible unit: its index, the unit rows scanned, the checks
-    over them and which rows are feasible."""
+    over them and which rows are feasible. A household that works or needs care scans only
+    the rows near its places (the spatial index)."""
     barred = barred_units_by_household(instance, policy)
     for h_index, household in enumerate(instance.households):
         low = needed_rooms(household) - policy.room_shortfall_allowed
@@ -349,10 +373,14 @@ def _feasible_rows(
         rows = table.rows_for_rooms(max(1, low), household.size + 1)
         if rows.start >= rows.stop:
             continue
-        checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
+        places = [(w.lat, w.lon, policy.max_commute_km + EPSILON) for w in household.workplaces]
+        if (site := household.needs.care_site) is not None:
+            places.append((site.lat, site.lon, site.max_km + EPSILON))
+        scanned: Rows = table.rows_near(rows, places) if places else rows
+        checks = pair_checks(household, table, scanned, policy, barred.get(h_index, set()))
         keep = checks.feasible()
         if keep.any():
-            yield h_index, rows, checks, keep
+            yield h_index, scanned, checks, keep
 
 
 def count_candidates(instance: Instance, policy: Policy, table: UnitTable) -> int:
@@ -387,7 +415,7 @@ def generate_candidates(
     arcs = 0
     for h_index, rows, checks, keep in _feasible_rows(instance, policy, table):
         household = instance.households[h_index]
-        kept_rows = rows.start + np.flatnonzero(keep)
+        kept_rows = (np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows)[keep]
         units = table.unit_index[kept_rows].astype(np.int32)
         scores = pair_scores(household, table, rows, checks, keep, policy).astype(np.int32)
         single = np.ones(units.size, dtype=np.bool_)

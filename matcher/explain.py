@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from matcher.candidates import (
     CandidateSet,
@@ -114,6 +115,22 @@ def _relaxations(
     return sorted(found, key=lambda r: (r.relative_change, r.parameter))
 
 
+def _best_first(
+    households: NDArray[np.int32], scores: NDArray[np.int32], id_ranks: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Order of the pairs by household, then score (highest first), then unit id: one int64
+    key when it fits (ten times faster than lexsort on tens of millions of pairs)."""
+    if not scores.size:
+        return np.zeros(0, dtype=np.int64)
+    high, low = int(scores.max()), int(scores.min())
+    span, units = high - low + 1, int(id_ranks.max()) + 1
+    if (int(households.max()) + 1) * span * units >= 2**62:
+        return np.lexsort((id_ranks, -scores, households))
+    key = households.astype(np.int64) * span + (high - scores)
+    order: NDArray[np.int64] = np.argsort(key * units + id_ranks)
+    return order
+
+
 def explain_unmatched(
     instance: Instance,
     policy: Policy,
@@ -132,7 +149,7 @@ def explain_unmatched(
     left = candidates.pairs_of(~is_matched)
     unit_ids = np.array([u.id for u in instance.units], dtype=object)
     id_rank = np.argsort(np.argsort(unit_ids.astype(str), kind="stable"))
-    order = np.lexsort((id_rank[left.unit], -left.score, left.household))
+    order = _best_first(left.household, left.score, id_rank[left.unit])
     left_units = left.unit[order]
     starts = np.searchsorted(left.household[order], np.arange(len(instance.households) + 1))
     barred = barred_units_by_household(instance, policy)

@@ -34,3 +34,19 @@ def haversine_km_many(
     a = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
     result: NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
     return result
+
+
+def reach_box(lat: float, km: float) -> tuple[float, float]:
+    """Half-widths in degrees of latitude and longitude of a box around a point at `lat`
+    that holds every point within `km` of it (longitude: inf where the box would span every
+    longitude). From hav(d/R) = hav(dphi) + cos(phi1) cos(phi2) hav(dlambda) >= each term;
+    widened by a hair so that rounding never leaves out a point exactly at `km`."""
+    angle = (km * (1 + 1e-9) + 1e-6) / EARTH_RADIUS_KM
+    half_lat = math.degrees(angle)
+    edge = abs(lat) + half_lat  # the farthest latitude from the equator in the box
+    if angle >= math.pi / 2 or edge >= 90:
+        return half_lat, math.inf
+    bound = math.sin(angle / 2) ** 2 / (math.cos(math.radians(lat)) * math.cos(math.radians(edge)))
+    if bound >= 1:
+        return half_lat, math.inf
+    return half_lat, math.degrees(2 * math.asin(math.sqrt(bound)))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher import CareSite, Household, Needs, Point, Policy, Unit, Weights, rules
+from matcher.geo import EARTH_RADIUS_KM, haversine_km, reach_box
 from matcher.rules import Rule, needed_rooms, required_surface_m2
 from matcher.score import score_breakdown
 
@@ -191,3 +195,33 @@ def test_affordability_points_count_whole_steps_of_the_budget_left(
         score_breakdown(replace(FAMILY, monthly_resources_eur=1600), FLAT, finer)["affordability"]
         == 271
     )  # 380 of 560 left: 271.4 points, 271 whole 400ths
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    lat=st.floats(-89.0, 89.0),
+    lon=st.floats(-180.0, 180.0),
+    km=st.floats(0.1, 3000.0),
+    bearing=st.sampled_from([0.0, math.pi / 2, math.pi, 3 * math.pi / 2])
+    | st.floats(0.0, 2 * math.pi),
+    share=st.just(1.0) | st.floats(0.0, 1.0),
+)
+def test_the_reach_box_holds_every_point_within_reach(
+    lat: float, lon: float, km: float, bearing: float, share: float
+) -> None:
+    """Any point within km (on any bearing, near the poles or across the date line) lies in
+    the box the spatial index scans: it never drops a feasible unit."""
+    angle = km * share / EARTH_RADIUS_KM
+    phi, lam = math.radians(lat), math.radians(lon)
+    phi2 = math.asin(
+        math.sin(phi) * math.cos(angle) + math.cos(phi) * math.sin(angle) * math.cos(bearing)
+    )
+    lam2 = lam + math.atan2(
+        math.sin(bearing) * math.sin(angle) * math.cos(phi),
+        math.cos(angle) - math.sin(phi) * math.sin(phi2),
+    )
+    lat2, lon2 = math.degrees(phi2), (math.degrees(lam2) + 180) % 360 - 180
+    assert haversine_km(lat, lon, lat2, lon2) <= km + 1e-9  # rounding
+    half_lat, half_lon = reach_box(lat, km)
+    assert abs(lat2 - lat) <= half_lat
+    assert abs((lon2 - lon + 180) % 360 - 180) <= half_lon
