@@ -376,7 +376,12 @@ def _feasible_rows(
         places = [(w.lat, w.lon, policy.max_commute_km + EPSILON) for w in household.workplaces]
         if (site := household.needs.care_site) is not None:
             places.append((site.lat, site.lon, site.max_km + EPSILON))
-        scanned: Rows = table.rows_near(rows, places) if places else rows
+        scanned: Rows = rows
+        if places:
+            near = table.rows_near(rows, places)
+            # Copying scattered rows costs more than scanning a range most of which is near.
+            if near.size < (rows.stop - rows.start) // 2:
+                scanned = near
         checks = pair_checks(household, table, scanned, policy, barred.get(h_index, set()))
         keep = checks.feasible()
         if keep.any():
