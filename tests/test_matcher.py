@@ -5,6 +5,7 @@ whole round written from the rules (not from the flow)."""
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -887,3 +888,41 @@ def test_a_household_entering_a_block_is_placed_before_one_passing_through() -> 
     households, units_taken = network.pairs_at(positions)
     assert sorted(zip(households.tolist(), units_taken.tolist(), strict=True)) == [(0, 0), (1, 1)]
     assert len(result.matches) == 2
+
+
+def test_a_quota_round_too_large_to_hold_pair_by_pair_stops_with_a_clear_error() -> None:
+    """The quota weighs pairs one by one: a round whose runs stand for more pairs than can be
+    held stops with the same message as one too large to generate, not by exhausting the
+    machine."""
+    solve_module = sys.modules["matcher.solve"]
+    units = tuple(
+        Unit(
+            id=f"u{rent}",
+            lat=45.78,
+            lon=3.08,
+            rooms=2,
+            surface_m2=40,
+            rent_eur=rent,
+            available_from=ROUND_DATE,
+        )
+        for rent in (300, 310, 320)
+    )
+    poor = Household(
+        id="poor",
+        adults=1,
+        monthly_resources_eur=500,
+        housing_benefit_eur=200,
+        registered_on=ROUND_DATE,
+    )
+    well_off = replace(poor, id="well-off", monthly_resources_eur=3000)
+    instance = Instance((poor, well_off), units)
+    policy = Policy(round_date=ROUND_DATE, income_quota=IncomeQuota(1.0, 8000.0))
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    assert len(candidates) == 6
+    assert candidates.arcs < 6  # held as runs
+    assert check.violations(instance, policy, solve(instance, policy)) == []
+    with (
+        patch.object(solve_module, "MAX_ARCS", candidates.arcs),
+        pytest.raises(RoundTooLarge, match=r"more than \d feasible pairs.*split it"),
+    ):
+        solve(instance, policy)
