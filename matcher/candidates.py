@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -331,21 +331,11 @@ class CandidateSet:
             [self.single.taken(households[self.single.household]), Pairs(*runs.pairs(self.layout))]
         )
 
-    def chunks(self, pairs_per_chunk: int) -> Iterator[Pairs]:
-        """Every pair, a bounded number at a time."""
-        yield self.single
-        for pairs in self.runs.pairs_in_chunks(self.layout, pairs_per_chunk):
-            yield Pairs(*pairs)
-
     def contains(self, household: int, unit: int) -> bool:
         single = self.single
         if np.any((single.household == household) & (single.unit == unit)):
             return True
         return bool(self.runs.holding(self.layout, np.r_[household], np.r_[unit])[0] >= 0)
-
-    def held_singly(self) -> CandidateSet:
-        """The same pairs, every one held singly (for comparisons: what the runs save)."""
-        return replace(self, single=self.every_pair(), runs=PairRuns.empty())
 
 
 def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, set[int]]:
