@@ -481,6 +481,23 @@ def why_missed(meta: dict[str, Any]) -> str:
     return "; ".join(parts) + "."
 
 
+def bench_and_print(
+    label: str, document: dict[str, Any], args: argparse.Namespace
+) -> tuple[list[Outcome], dict[str, Any]]:
+    """One instance's outcomes, printed as soon as they are known (a full run takes long)."""
+    run = bench_instance(
+        label,
+        document,
+        args.cpsat_limit,
+        args.dense_limit,
+        args.cpsat_max_pairs,
+        args.peers_max_pairs,
+    )
+    report = write_report([run], args.peers_max_pairs, with_targets=False)
+    print(report.split("\n## ", 1)[1], flush=True)
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,5000,10000", help="departement sizes (H = U)")
@@ -515,38 +532,10 @@ def main() -> None:
                 policy["income_quota"] = income_quota
                 policy["time_limit_s"] = args.quota_time_limit
             document = make_round(size, size, "departement", seed=size, **policy)
-            runs.append(
-                bench_instance(
-                    label,
-                    document,
-                    args.cpsat_limit,
-                    args.dense_limit,
-                    args.cpsat_max_pairs,
-                    args.peers_max_pairs,
-                )
-            )
-            print(
-                write_report(runs[-1:], args.peers_max_pairs, with_targets=False).split("\n## ", 1)[
-                    1
-                ],
-                flush=True,
-            )
+            runs.append(bench_and_print(label, document, args))
     for size in [int(s) for s in args.national.split(",") if s]:
         document = make_round(size, size, "national", seed=size)
-        runs.append(
-            bench_instance(
-                "National, 8 regions",
-                document,
-                args.cpsat_limit,
-                args.dense_limit,
-                args.cpsat_max_pairs,
-                args.peers_max_pairs,
-            )
-        )
-        print(
-            write_report(runs[-1:], args.peers_max_pairs, with_targets=False).split("\n## ", 1)[1],
-            flush=True,
-        )
+        runs.append(bench_and_print("National, 8 regions", document, args))
     report = write_report(runs, args.peers_max_pairs)
     args.output.write_text(report + "\n", encoding="utf-8")
     print(f"-> {args.output}")

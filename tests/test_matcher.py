@@ -650,20 +650,17 @@ def test_a_chained_flow_is_worth_exactly_the_best_flow_of_the_pairs(data: st.Dat
     profits = 1000 + network.pair_score.astype(np.int64) + data.draw(st.integers(0, 300)) * q
     if data.draw(st.integers(0, 4)) == 0:  # profits no chain can stand for
         profits += np.random.default_rng(0).integers(0, 50, network.pairs)
-    chosen = network.max_profit(profits)
-    assert int(profits[chosen].sum()) == int(profits[pairs.max_profit(profits)].sum())
-    assert np.bincount(network.pair_household[chosen]).max(initial=0) <= 1
+    flow = network.max_profit(profits)
+    assert int(profits[flow].sum()) == int(profits[pairs.max_profit(profits)].sum())
+    assert np.bincount(network.pair_household[flow]).max(initial=0) <= 1
     unit_capacity, _, _ = network.unit_and_building_capacities()
-    load = np.bincount(network.pair_unit[chosen], minlength=network.units)
+    load = np.bincount(network.pair_unit[flow], minlength=network.units)
     assert (load <= unit_capacity).all()
 
 
-def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
-    """Households without a workplace, alike units at rising rents: every household that
-    can afford a unit enters the chain once per affordability step; the one excluding a
-    unit's commune, and the one preferring the dearest unit's, keep one arc per pair; the
-    round equals its exhaustive optimum."""
-    alike = tuple(
+def alike_units(*rents: float) -> tuple[Unit, ...]:
+    """Units of one class (two rooms, 40 m2, same place), one per rent, named u<rent>."""
+    return tuple(
         Unit(
             id=f"u{rent}",
             lat=45.78,
@@ -672,9 +669,19 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
             surface_m2=40,
             rent_eur=rent,
             available_from=ROUND_DATE,
-            commune="B" if rent == 300 else "A",
         )
-        for rent in (300, 310, 400, 600)
+        for rent in rents
+    )
+
+
+def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
+    """Households without a workplace, alike units at rising rents: every household that
+    can afford a unit enters the chain once per affordability step; the one excluding a
+    unit's commune, and the one preferring the dearest unit's, keep one arc per pair; the
+    round equals its exhaustive optimum."""
+    alike = tuple(
+        replace(unit, commune="B" if unit.rent_eur == 300 else "A")
+        for unit in alike_units(300, 310, 400, 600)
     )
     units = (*alike, replace(alike[-1], id="u620", rent_eur=620, commune="C"))
     households = (
@@ -856,18 +863,7 @@ def test_a_household_entering_a_block_is_placed_before_one_passing_through() -> 
     the two cheapest. In the flow where rich passes modest's block from above to reach the
     cheapest unit, and modest entered at the middle unit, the pairs found are exactly those:
     a household passing through a block must leave its unit to the one that entered there."""
-    units = tuple(
-        Unit(
-            id=f"u{rent}",
-            lat=45.78,
-            lon=3.08,
-            rooms=2,
-            surface_m2=40,
-            rent_eur=rent,
-            available_from=ROUND_DATE,
-        )
-        for rent in (401, 402, 403)
-    )
+    units = alike_units(401, 402, 403)
     rich = Household(id="rich", adults=1, monthly_resources_eur=1160, registered_on=ROUND_DATE)
     modest = replace(rich, id="modest", monthly_resources_eur=1150)
     instance = Instance((rich, modest), units)
@@ -895,18 +891,7 @@ def test_a_quota_round_too_large_to_hold_pair_by_pair_stops_with_a_clear_error()
     held stops with the same message as one too large to generate, not by exhausting the
     machine."""
     solve_module = sys.modules["matcher.solve"]
-    units = tuple(
-        Unit(
-            id=f"u{rent}",
-            lat=45.78,
-            lon=3.08,
-            rooms=2,
-            surface_m2=40,
-            rent_eur=rent,
-            available_from=ROUND_DATE,
-        )
-        for rent in (300, 310, 320)
-    )
+    units = alike_units(300, 310, 320)
     poor = Household(
         id="poor",
         adults=1,
