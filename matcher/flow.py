@@ -92,7 +92,8 @@ class FlowNetwork:
             runs = runs.taken(~pinned_households[runs.household])
 
         arcs_saved = runs.pair_count - len(runs) - 2 * n_units  # chains add 2 arcs a unit
-        if not len(runs) or arcs_saved < CHAINING_MIN_ARCS_SAVED:
+        chained = len(runs) > 0 and arcs_saved >= CHAINING_MIN_ARCS_SAVED
+        if not chained:
             single = Pairs.joined([single, Pairs(*runs.pairs(candidates.layout))])
         network = cls(
             pair_household=single.household,
@@ -103,7 +104,7 @@ class FlowNetwork:
             building_capacity=np.maximum(building_capacity, 0),
             households=n_households,
         )
-        if not len(runs) or arcs_saved < CHAINING_MIN_ARCS_SAVED:
+        if not chained:
             return network
         chains = UnitChains.build(single.household.size, runs, candidates.layout)
         return replace(network, chained=ChainedGraph.build(network, chains))

@@ -127,9 +127,10 @@ def _assign(
     if quota is None or quota_met(instance, quota, list(pinned.items()) + assignment):
         return Solution(assignment, 0, [])
 
-    network = network.expanded()
+    # The quota weighs pairs one by one: every pair of the round is made (checked first).
     if network.pairs > MAX_ARCS:
         raise too_large(MAX_ARCS)
+    network = network.expanded()
     unconstrained = np.zeros(network.pairs, dtype=np.bool_)
     unconstrained[chosen] = True
     # Housing one more household must outweigh any score difference along an augmenting
