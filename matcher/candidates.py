@@ -6,16 +6,16 @@ household's compatible units one contiguous slice, and every other rule is a vec
 over that slice. `pair_checks` is also what the explanations use, over all units, so the
 reasons given for an unmatched household come from the very masks that excluded its units.
 
-Within a number of rooms, rows are sorted by unit class and cost (matcher/chains.py), so a
-household's feasible pairs with a class come out cheapest first: the pairs of a household
-without a workplace or care site are emitted as runs, never held one by one. At 50,000 x
-50,000 over several regions that is 349 million pairs the round never makes.
+Within a number of rooms, rows are sorted by unit class and cost (matcher/chains.py). The
+pairs of a household without a workplace or care site are emitted as runs over the chain of
+its requirement profile (the classes it scores alike but for cost), never held one by one. At
+50,000 x 50,000 over several regions that is 349 million pairs the round never makes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.chains import ChainLayout, PairRuns, runs_of_household
+from matcher.chains import ChainLayout, ChainRegistry, PairRuns, class_chains
 from matcher.geo import haversine_km_many, reach_box
 from matcher.rules import (
     EPSILON,
@@ -61,9 +61,12 @@ class UnitTable:
     row_of_unit: IntArray
     commune_codes: dict[str, int]
     lease_codes: dict[str, int]
-    layout: ChainLayout  # the available units' chains
+    in_priority_neighbourhood: BoolArray
+    classes: ChainLayout  # one chain per class of the available units (chain id = class id)
+    unit_class: IntArray  # per unit, its class (-1: in no chain)
+    class_position: IntArray  # per unit, its rank by cost in its class
     chain: IntArray  # per row, its unit's class (-1: in no chain)
-    position: IntArray  # per row, its unit's rank by cost in its class
+    class_starts: IntArray  # the rows where a class (or the rows in no chain) begins
     by_latitude: IntArray  # the rows sorted by rooms, then latitude: a spatial index
 
     @classmethod
@@ -71,9 +74,9 @@ class UnitTable:
         units = instance.units
         last_day = policy.round_date + timedelta(days=policy.horizon_days)
         available = np.array([u.available_from <= last_day for u in units], dtype=np.bool_)
-        layout = ChainLayout.build(units, available)
+        classes, unit_class, class_position = class_chains(units, available)
         rooms = np.array([u.rooms for u in units], dtype=np.int64)
-        order = np.lexsort((np.arange(len(units)), layout.position, layout.unit_class, rooms))
+        order = np.lexsort((np.arange(len(units)), class_position, unit_class, rooms))
         ordered = [units[i] for i in order]
         lats = np.array([u.lat for u in ordered], dtype=np.float64)
         commune_codes: dict[str, int] = {}
@@ -104,9 +107,14 @@ class UnitTable:
             row_of_unit=row_of_unit,
             commune_codes=commune_codes,
             lease_codes=lease_codes,
-            layout=layout,
-            chain=layout.unit_class[order],
-            position=layout.position[order],
+            in_priority_neighbourhood=np.array(
+                [u.in_priority_neighbourhood for u in ordered], dtype=np.bool_
+            ),
+            classes=classes,
+            unit_class=unit_class,
+            class_position=class_position,
+            chain=unit_class[order],
+            class_starts=np.flatnonzero(_starts(unit_class[order])),
             by_latitude=np.lexsort((np.arange(len(units)), lats, rooms[order])),
         )
 
@@ -156,6 +164,11 @@ class PairChecks:
         for mask in masks:
             result &= mask
         return result
+
+
+def _starts(keys: IntArray) -> IntArray:
+    """Where a new value begins in a grouped array (as a mask)."""
+    return np.r_[True, keys[1:] != keys[:-1]] if keys.size else np.zeros(0, dtype=np.bool_)
 
 
 def _codes(names: frozenset[str], codes: dict[str, int]) -> IntArray:
@@ -242,6 +255,93 @@ def pair_checks(
     return PairChecks(passes=passes, needed=needed, workplace_km=workplace_km, care_km=care_km)
 
 
+def size_fit_points(
+    household: Household, rooms: IntArray, surface: FloatArray, policy: Policy
+) -> FloatArray:
+    weights = policy.weights
+    mismatch = np.abs(rooms - needed_rooms(household))
+    if household.size == 1:
+        studio = (rooms == 1) & (surface >= SINGLE_STUDIO_MIN_M2)
+        mismatch = np.where(studio, 0, mismatch)
+    points: FloatArray = np.rint(
+        np.maximum(0.0, weights.size_fit - weights.extra_room_penalty * mismatch)
+    )
+    return points
+
+
+# Rules that leave holes in a class (or fall on its dearer units): the rest are the same for
+# all of a class's units, so they decide which classes a household accepts.
+PAIR_RULES = (Rule.AFFORDABILITY, Rule.EXCLUDED_COMMUNE, Rule.EXCLUDED_PAIR)
+
+
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    """A household's requirement profiles over the rows it scans: a profile is the classes
+    it accepts where it scores a unit alike but for its cost (the same room fit, and in a
+    quota round the same side of the priority-neighbourhood line, which the quota weighs
+    differently)."""
+
+    first_rows: IntArray  # the first row of each class among the rows scanned
+    class_key: IntArray  # per such class, its profile key (-1: not accepted, or in no chain)
+    classes: dict[int, tuple[int, ...]]  # per key, the classes the profile spans
+
+    def of_rows(self, rows: IntArray) -> IntArray:
+        """The profile key of each of these rows (sorted)."""
+        keys: IntArray = self.class_key[np.searchsorted(self.first_rows, rows, side="right") - 1]
+        return keys
+
+
+def requirement_profiles(
+    household: Household, table: UnitTable, rows: Rows, checks: PairChecks, policy: Policy
+) -> Profiles:
+    """The profiles of a household without a workplace or care site. Rows are sorted by
+    class, and what decides a profile is the same for all of a class's units, so the first
+    row of each class stands for it (were a class not alike after all, its pairs would fail
+    the runs' exactness check and stay single)."""
+    if isinstance(rows, slice):
+        starts = table.class_starts
+        inside = starts[
+            np.searchsorted(starts, rows.start, "right") : np.searchsorted(starts, rows.stop)
+        ]
+        first_rows = np.r_[rows.start, inside]
+        firsts = first_rows - rows.start
+    else:
+        firsts = np.flatnonzero(_starts(table.chain[rows]))
+        first_rows = rows[firsts]
+    chain = table.chain[first_rows]
+    accepted = chain >= 0
+    for rule, passes in checks.passes.items():
+        if rule not in PAIR_RULES:
+            accepted &= passes[firsts]
+    fit = size_fit_points(household, table.rooms[first_rows], table.surface[first_rows], policy)
+    key = fit.astype(np.int64) * 2
+    if policy.income_quota is not None:
+        key += table.in_priority_neighbourhood[first_rows]
+    classes: dict[int, tuple[int, ...]] = {}
+    for profile, unit_class in sorted(
+        set(zip(key[accepted].tolist(), chain[accepted].tolist(), strict=True))
+    ):
+        classes[profile] = (*classes.get(profile, ()), unit_class)
+    return Profiles(first_rows, np.where(accepted, key, -1), classes)
+
+
+def requirement_signature(household: Household, rows: Rows) -> Hashable | None:
+    """What decides a household's profiles over the rows it scans: households alike in it
+    share them (None: the rows are not a range, no sharing)."""
+    if not isinstance(rows, slice):
+        return None
+    needs = household.needs
+    return (
+        rows.start,
+        rows.stop,
+        household.size,
+        needed_rooms(household),
+        needs.wheelchair,
+        needs.step_free,
+        household.accepted_lease_kinds,
+    )
+
+
 def pair_scores(
     household: Household,
     table: UnitTable,
@@ -258,12 +358,7 @@ def pair_scores(
         for km in checks.workplace_km:
             commute += weights.commute * np.maximum(0.0, 1 - km[keep] / policy.max_commute_km)
         total += np.rint(commute)
-    rooms = table.rooms[rows][keep]
-    mismatch = np.abs(rooms - needed_rooms(household))
-    if household.size == 1:
-        studio = (rooms == 1) & (table.surface[rows][keep] >= SINGLE_STUDIO_MIN_M2)
-        mismatch = np.where(studio, 0, mismatch)
-    total += np.rint(np.maximum(0.0, weights.size_fit - weights.extra_room_penalty * mismatch))
+    total += size_fit_points(household, table.rooms[rows][keep], table.surface[rows][keep], policy)
     budget = policy.max_effort_rate * household.monthly_resources_eur
     if budget > 0:
         margin = budget - (table.cost[rows][keep] - household.housing_benefit_eur)
@@ -407,6 +502,10 @@ def generate_candidates(
 ) -> CandidateSet:
     singles: list[Pairs] = []
     runs: list[PairRuns] = []
+    registry = ChainRegistry(
+        table.classes, table.unit_class, table.class_position, table.cost[table.row_of_unit]
+    )
+    known_profiles: dict[Hashable, Profiles] = {}
     arcs = 0
     for h_index, rows, checks, keep in _feasible_rows(instance, policy, table):
         household = instance.households[h_index]
@@ -415,24 +514,24 @@ def generate_candidates(
         scores = pair_scores(household, table, rows, checks, keep, policy).astype(np.int32)
         single = np.ones(units.size, dtype=np.bool_)
         if not household.workplaces and household.needs.care_site is None:
-            chain, position = table.chain[kept_rows], table.position[kept_rows]
-            in_runs, run_starts, run_ends = runs_of_household(chain, position, scores)
-            if run_starts.size:
+            signature = requirement_signature(household, rows)
+            profiles = known_profiles.get(signature) if signature is not None else None
+            if profiles is None:
+                profiles = requirement_profiles(household, table, rows, checks, policy)
+                if signature is not None:
+                    known_profiles[signature] = profiles
+            in_runs, household_runs = registry.household_runs(
+                h_index, units, scores, profiles.of_rows(kept_rows), profiles.classes
+            )
+            if len(household_runs):
                 single = ~in_runs
-                runs.append(
-                    PairRuns(
-                        np.full(run_starts.size, h_index, dtype=np.int32),
-                        chain[run_starts].astype(np.int32),
-                        position[run_starts].astype(np.int32),
-                        position[run_ends].astype(np.int32),
-                        scores[run_starts],
-                    )
-                )
-                arcs += run_starts.size
+                runs.append(household_runs)
+                arcs += len(household_runs)
         if not single.all():
             units, scores = units[single], scores[single]
         singles.append(Pairs(np.full(units.size, h_index, dtype=np.int32), units, scores))
         arcs += units.size
         if arcs > max_arcs:
             raise too_large(max_arcs)
-    return CandidateSet(Pairs.joined(singles), PairRuns.joined(runs), table.layout)
+    layout, chained = registry.layout(PairRuns.joined(runs))
+    return CandidateSet(Pairs.joined(singles), chained, layout)

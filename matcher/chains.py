@@ -1,35 +1,38 @@
-"""Chains: the pairs of households that see units only through their class and cost, held
-as runs instead of one by one.
+"""Chains: the pairs of households that see units only through their cost, held as runs
+instead of one by one.
 
 A household with no workplace and no care site sees a unit through its class (rooms,
-surface band, access, lease kind, priority neighbourhood) and its cost: it can afford a
-class's units up to some cost, and its score falls in steps as the cost rises (the
-affordability points count whole tenths). So its pairs with a class are the class's cheapest
-units, in a few runs of equal score. Candidate generation emits those runs (household, class,
-first and last position by cost, score) instead of the pairs, and the flow lets the household
-enter a chain of the class's units sorted by cost, once per run, at the run's dearest unit;
-the chain runs down to the cheaper units:
+surface band, access, lease kind, priority neighbourhood) and its cost. Among the classes it
+accepts, those where it scores a unit alike (the same room fit; and, in a quota round, the
+same side of the priority-neighbourhood line) form its *requirement profile*: it can afford
+the profile's units up to some cost, and its score falls in steps as the cost rises (the
+affordability points count whole tenths). So its pairs with a profile are the profile's
+cheapest units, in a few runs of equal score. Candidate generation emits those runs
+(household, chain, first and last position by cost, score) instead of the pairs, and the flow
+lets the household enter a chain of the profile's units sorted by cost, once per run, at the
+run's dearest unit; the chain runs down to the cheaper units:
 
     household -> chain[c, p] -> chain[c, p-1] -> ... -> chain[c, 0]
                       |               |                     |
                      unit            unit                  unit
 
-A class's chain is cut into blocks of CHAIN_BLOCK units, and above them runs a chain of the
-blocks, each feeding its block's dearest unit: the household enters at its unit, which leads
-down its own block, and at the block below, which leads to every cheaper block. So no path
-walks more than (class size / CHAIN_BLOCK + CHAIN_BLOCK) nodes, which OR-tools' cost scaling
-takes much less time over.
+Households share profiles (measured at 50,000 x 50,000 over 8 regions: 72 profiles over 207
+classes), so a unit sits in a few chains, one node in each, all feeding the unit. A chain is
+cut into blocks of CHAIN_BLOCK units, those into blocks of CHAIN_BLOCK blocks, and so on (see
+`UnitChains`): the household enters at its unit, which leads down its own block, and at each
+level at the block just below its own. So no path walks more than about CHAIN_BLOCK nodes a
+level, which OR-tools' cost scaling takes much less time over than a long chain.
 
 Every path through the chain ends on a unit the household can afford, scoring at least what
 the entry arc says, and every pair is reachable at its own score, so the best flow of the
 chained network is worth exactly the best flow of the pairs, and any way of splitting its
 chain flow back into pairs is a best assignment (see `UnitChains.pairs_of_flow`).
 
-Exactness is checked, not assumed: a (household, class) group becomes runs only if its pairs
-are exactly the class's cheapest units (no hole left by an excluded commune, a refused pair
-or a pin) and its scores never rise with the cost (no preferred commune among the dearer
-units); any other group keeps its pairs one by one. Measured at 10,000 x 10,000 in one
-departement: 14 million pairs of households without a workplace become 1.2 million runs.
+Exactness is checked, not assumed: a household's pairs with a profile become runs only if
+they are exactly the profile's cheapest units (no hole left by an excluded commune, a refused
+pair or a pin) and its scores never rise with the cost (no preferred commune among the dearer
+units). Where that fails, the same check is made class by class (each class is also a chain),
+and any pairs still left keep one arc each.
 
 Pair positions: a round's pairs are numbered with the pairs held one by one first, then the
 runs' pairs, run by run, cheapest unit first.
@@ -37,8 +40,9 @@ runs' pairs, run by run, cheapest unit first.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -50,11 +54,17 @@ from matcher.types import Unit
 Int32Array = NDArray[np.int32]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
+FloatArray = NDArray[np.float64]
 
-# Measured at 20,000 x 20,000 over 8 regions (classes of up to 1,288 units): a solve took 35 s
-# on plain chains, 20 s with blocks of 12, 21 s with blocks of 64, 22 s with blocks of
-# sqrt(class size).
+# Measured at 20,000 x 20,000 over 8 regions (class chains of up to 1,288 units): a solve took
+# 35 s on plain chains, 20 s with one level of blocks of 12, 21 s with blocks of 64, 22 s with
+# blocks of sqrt(chain length). Profile chains are longer (up to thousands of units at 50,000
+# x 50,000), where one level of blocks measured twice the solve time of the class chains'.
 CHAIN_BLOCK = 12
+
+# Each profile's chain keeps a position per unit while candidates are generated (4 bytes a
+# unit): past this many profiles, households fall back to their classes' own chains.
+MAX_PROFILES = 1_000
 
 # Every surface the rules compare with: units between two of them are alike to every household.
 SURFACE_THRESHOLDS = np.array(
@@ -86,89 +96,194 @@ def unit_classes(units: Sequence[Unit], usable: BoolArray) -> IntArray:
 
 @dataclass(frozen=True, slots=True)
 class ChainLayout:
-    """The usable units laid out in chains: class by class, cheapest first."""
+    """Chains of units, each sorted by cost (cheapest first); a unit may sit in several.
+    A slot is one unit's place in one chain: slots are numbered chain by chain."""
 
-    chain_units: IntArray  # unit indices, class by class, by cost within a class
-    class_starts: IntArray  # where each class starts in chain_units, and the end
-    unit_class: IntArray  # per unit (-1: in no chain)
-    position: IntArray  # per unit, its rank by cost in its class (-1: in no chain)
+    chain_units: IntArray  # per slot, its unit
+    chain_starts: IntArray  # where each chain starts among the slots, and the end
+    slot_keys: IntArray  # chain * units + unit of every slot, sorted (to find a unit's slot)
+    slot_of_key: IntArray  # the slot of each of slot_keys
+    units: int  # units of the round
 
     @classmethod
-    def build(cls, units: Sequence[Unit], usable: BoolArray) -> ChainLayout:
-        classes = unit_classes(units, usable)
-        cost = np.array([u.monthly_cost_eur for u in units], dtype=np.float64)
-        by_cost = np.lexsort((np.arange(len(units)), cost, classes))
-        by_cost = by_cost[classes[by_cost] >= 0]
-        class_starts = np.searchsorted(
-            classes[by_cost], np.arange(int(classes.max(initial=-1)) + 2)
-        ).astype(np.int64)
-        position = np.full(len(units), -1, dtype=np.int64)
-        position[by_cost] = np.arange(by_cost.size) - class_starts[classes[by_cost]]
-        return cls(by_cost.astype(np.int64), class_starts, classes, position)
+    def of_chains(cls, chains: Sequence[IntArray], units: int) -> ChainLayout:
+        """A layout of these chains (unit indices, each sorted by cost)."""
+        sizes = np.array([c.size for c in chains], dtype=np.int64)
+        chain_units = (
+            np.concatenate(chains).astype(np.int64) if chains else np.zeros(0, dtype=np.int64)
+        )
+        chain_starts: IntArray = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+        keys = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes) * units + chain_units
+        order = np.argsort(keys, kind="stable")
+        return cls(chain_units, chain_starts, keys[order], order.astype(np.int64), units)
 
     @property
-    def units(self) -> int:
-        return int(self.unit_class.size)
+    def slots(self) -> int:
+        return int(self.chain_units.size)
 
-    def block_starts(self, block: int) -> IntArray:
-        """Where each class's blocks of `block` units start among all blocks, and the end."""
-        blocks = -(-np.diff(self.class_starts) // block)
-        starts: IntArray = np.r_[0, np.cumsum(blocks)].astype(np.int64)
-        return starts
-
-    def block_tops(self, block: int) -> tuple[IntArray, IntArray]:
-        """For each block of `block` units, its class's block below (-1: the class's
-        cheapest block) and its dearest unit."""
-        starts = self.block_starts(block)
-        blocks = np.diff(starts)
-        chain = np.repeat(np.arange(blocks.size), blocks)
-        rank = np.arange(int(starts[-1])) - starts[chain]
-        below = np.where(rank > 0, np.arange(rank.size) - 1, -1)
-        top = np.minimum((rank + 1) * block, np.diff(self.class_starts)[chain]) - 1
-        return below, self.unit_at(chain, top)
+    def chain_lengths(self) -> IntArray:
+        lengths: IntArray = np.diff(self.chain_starts)
+        return lengths
 
     def unit_at(self, chain: NDArray[np.integer[Any]], position: NDArray[Any]) -> IntArray:
-        units: IntArray = self.chain_units[self.class_starts[chain] + position]
+        units: IntArray = self.chain_units[self.chain_starts[chain] + position]
         return units
 
-    def below(self, block: int) -> IntArray:
-        """Per unit, the next cheaper unit of its block of `block` units (-1: the block's
-        cheapest, or in no chain)."""
-        below = np.full(self.units, -1, dtype=np.int64)
-        has_below = self.chain_units[self.position[self.chain_units] % block > 0]
-        below[has_below] = self.chain_units[
-            self.class_starts[self.unit_class[has_below]] + self.position[has_below] - 1
+    def positions(self, chain: NDArray[np.integer[Any]], units: NDArray[Any]) -> IntArray:
+        """Each unit's position by cost in its chain (-1: not in that chain)."""
+        keys = chain.astype(np.int64) * self.units + units
+        found = np.minimum(np.searchsorted(self.slot_keys, keys), max(self.slots - 1, 0))
+        if not self.slots:
+            return np.full(keys.size, -1, dtype=np.int64)
+        slot = self.slot_of_key[found]
+        return np.where(
+            self.slot_keys[found] == keys, slot - self.chain_starts[np.maximum(chain, 0)], -1
+        )
+
+
+def class_chains(
+    units: Sequence[Unit], usable: BoolArray
+) -> tuple[ChainLayout, IntArray, IntArray]:
+    """The usable units in one chain per class (chain id = class id), and per unit its class
+    and its position by cost in it (-1: in no chain)."""
+    classes = unit_classes(units, usable)
+    cost = np.array([u.monthly_cost_eur for u in units], dtype=np.float64)
+    by_cost = np.lexsort((np.arange(len(units)), cost, classes))
+    by_cost = by_cost[classes[by_cost] >= 0]
+    class_starts = np.searchsorted(classes[by_cost], np.arange(int(classes.max(initial=-1)) + 2))
+    position = np.full(len(units), -1, dtype=np.int64)
+    position[by_cost] = np.arange(by_cost.size) - class_starts[classes[by_cost]]
+    layout = ChainLayout.of_chains(np.split(by_cost, class_starts[1:-1]), len(units))
+    return layout, classes, position
+
+
+class ChainRegistry:
+    """The chains of a round, found while its candidates are generated: each class's chain
+    (ids 0 .. classes - 1), then one per requirement profile some household has (a set of
+    classes it scores alike but for cost), its units sorted by cost as a class's are."""
+
+    def __init__(
+        self, classes: ChainLayout, unit_class: IntArray, class_position: IntArray, cost: FloatArray
+    ) -> None:
+        self.classes = classes
+        self.unit_class = unit_class
+        self.class_position = class_position
+        self.cost = cost
+        self.profiles: list[IntArray] = []  # units of each profile's chain, by cost
+        self.profile_positions: list[NDArray[np.int32]] = []  # per unit, its position
+        self.profile_ids: dict[tuple[int, ...], int] = {}
+
+    def chain_of(self, classes: tuple[int, ...]) -> tuple[int, NDArray[np.integer[Any]]] | None:
+        """The chain of a profile (its id and each unit's position in it); None once the
+        registry holds MAX_PROFILES chains (then the classes' own chains serve)."""
+        if len(classes) == 1:
+            return classes[0], self.class_position
+        known = self.profile_ids.get(classes)
+        if known is None:
+            if len(self.profiles) >= MAX_PROFILES:
+                return None
+            starts = self.classes.chain_starts
+            units = np.concatenate(
+                [self.classes.chain_units[starts[c] : starts[c + 1]] for c in classes]
+            )
+            units = units[np.lexsort((units, self.cost[units]))]
+            position = np.full(self.classes.units, -1, dtype=np.int32)
+            position[units] = np.arange(units.size)
+            known = self.profile_ids[classes] = len(self.profiles)
+            self.profiles.append(units)
+            self.profile_positions.append(position)
+        return len(self.classes.chain_starts) - 1 + known, self.profile_positions[known]
+
+    def layout(self, runs: PairRuns) -> tuple[ChainLayout, PairRuns]:
+        """The layout of the chains the runs use, renumbered in order, and the runs on it."""
+        used, renumbered = np.unique(runs.chain, return_inverse=True)
+        n_classes = len(self.classes.chain_starts) - 1
+        starts = self.classes.chain_starts
+        chains = [
+            self.classes.chain_units[starts[c] : starts[c + 1]]
+            if c < n_classes
+            else self.profiles[c - n_classes]
+            for c in used.tolist()
         ]
-        return below
+        return (
+            ChainLayout.of_chains(chains, self.classes.units),
+            replace(runs, chain=renumbered.astype(np.int32).reshape(-1)),
+        )
+
+    def household_runs(
+        self,
+        household: int,
+        units: NDArray[np.integer[Any]],
+        scores: NDArray[np.integer[Any]],
+        profile: IntArray,
+        profile_classes: dict[int, tuple[int, ...]],
+    ) -> tuple[BoolArray, PairRuns]:
+        """Runs for one household's feasible pairs with units in chains (`units` sorted by
+        class, then cost, as the table's rows are), and which pairs they stand for.
+        `profile` is each pair's profile key (-1: the unit is in no chain), and
+        `profile_classes` the classes each key spans for this household."""
+        in_runs = np.zeros(units.size, dtype=np.bool_)
+        parts: list[PairRuns] = []
+        keys = profile[np.r_[True, profile[1:] != profile[:-1]]] if profile.size else profile
+        for key in sorted(set(keys.tolist()) - {-1}):
+            rows = np.flatnonzero(profile == key)
+            found = self.chain_of(profile_classes[key])
+            runs = (
+                None if found is None else _runs_down(household, *found, units[rows], scores[rows])
+            )
+            if runs is not None:
+                parts.append(runs)
+                in_runs[rows] = True
+            elif len(profile_classes[key]) > 1:  # the same check class by class
+                unit_class = self.unit_class[units[rows]]
+                for class_id in profile_classes[key]:
+                    of_class = rows[unit_class == class_id]
+                    runs = _runs_down(
+                        household, class_id, self.class_position, units[of_class], scores[of_class]
+                    )
+                    if runs is not None:
+                        parts.append(runs)
+                        in_runs[of_class] = True
+        return in_runs, PairRuns.joined(parts)
 
 
-def runs_of_household(
-    chain: IntArray, position: IntArray, score: NDArray[np.integer[Any]]
-) -> tuple[BoolArray, IntArray, IntArray]:
-    """For one household's feasible pairs with the units in chains, sorted by class then
-    cost: which pairs runs can stand for, and where each run starts and ends (indices into
-    the pairs). A class's pairs go into runs only if they are exactly the class's cheapest
-    units and their scores never rise with the cost."""
-    starts = _starts(chain)
-    group_starts = np.flatnonzero(starts)
-    group_sizes = np.diff(np.r_[group_starts, chain.size])
-    whole_prefix = position[group_starts + group_sizes - 1] == group_sizes - 1
-    rises = np.zeros(chain.size, dtype=np.bool_)
-    rises[1:] = (score[1:] > score[:-1]) & ~starts[1:]
-    rising = np.logical_or.reduceat(rises, group_starts) if chain.size else whole_prefix
-    in_runs = np.repeat(whole_prefix & ~rising, group_sizes)
-    run_first = in_runs & (starts | _starts(score))
-    run_starts = np.flatnonzero(run_first)
-    # A run ends where the next begins, or where its group does.
-    ends = np.flatnonzero(in_runs & np.r_[run_first[1:] | ~in_runs[1:] | starts[1:], True])
-    return in_runs, run_starts, ends
+def _runs_down(
+    household: int,
+    chain: int,
+    position: NDArray[np.integer[Any]],
+    units: NDArray[np.integer[Any]],
+    scores: NDArray[np.integer[Any]],
+) -> PairRuns | None:
+    """The runs of one household's pairs with a chain's units (`position`: each unit's place
+    in the chain), or None when they are not exactly the chain's cheapest units with scores
+    that never rise with the cost."""
+    if not units.size:
+        return None
+    at = position[units]
+    # Positions in a chain are distinct, so n of them in [0, n) are the n cheapest: no sort
+    # needed, the scores are scattered into cost order.
+    if at.min() < 0 or at.max() != units.size - 1:
+        return None
+    by_cost = np.empty(units.size, dtype=scores.dtype)
+    by_cost[at] = scores
+    step = by_cost[1:] - by_cost[:-1].astype(np.int64)
+    if (step > 0).any():
+        return None
+    starts = np.r_[0, np.flatnonzero(step) + 1]
+    return PairRuns(
+        np.full(starts.size, household, dtype=np.int32),
+        np.full(starts.size, chain, dtype=np.int32),
+        starts.astype(np.int32),
+        (np.r_[starts[1:], units.size] - 1).astype(np.int32),
+        by_cost[starts].astype(np.int32),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class PairRuns:
-    """Runs of pairs of one household with one class's consecutive units (by cost), all
-    with the same score. A household's runs for a class are consecutive, cheapest first, and
-    the first starts at the class's cheapest unit (position 0)."""
+    """Runs of pairs of one household with one chain's consecutive units (by cost), all
+    with the same score. A household's runs for a chain are consecutive, cheapest first, and
+    the first starts at the chain's cheapest unit (position 0)."""
 
     household: Int32Array
     chain: Int32Array
@@ -242,70 +357,122 @@ class PairRuns:
                 yield self.taken(chunk).pairs(layout)
 
     def holding(self, layout: ChainLayout, households: IntArray, units: IntArray) -> IntArray:
-        """For each (household, unit), the run standing for that pair (-1: none): a binary
-        search, the runs being sorted by household, class and position."""
-        if not len(self):
-            return np.full(households.size, -1, dtype=np.int64)
-        chain, position = layout.unit_class[units], layout.position[units]
-        classes, positions = layout.class_starts.size, int(layout.position.max(initial=0)) + 1
-
-        def key(household: NDArray[Any], chain: NDArray[Any], position: NDArray[Any]) -> IntArray:
-            keys: IntArray = (household.astype(np.int64) * classes + chain) * positions + position
-            return keys
-
-        # The first run ending at or above the pair's key: the group's runs cover the class's
-        # cheapest units without a gap, so if that run is of the pair's group and ends at or
-        # above its position, it holds the pair.
-        run = np.searchsorted(
-            key(self.household, self.chain, self.last), key(households, chain, position)
-        )
-        run = np.minimum(run, len(self) - 1)
-        found = (
-            (chain >= 0)
-            & (self.household[run] == households)
-            & (self.chain[run] == chain)
-            & (self.last[run] >= position)
-        )
-        return np.where(found, run, -1)
+        """For each (household, unit), the run standing for that pair (-1: none). The runs
+        are sorted by household: each pair is looked up among its household's runs."""
+        found = np.full(households.size, -1, dtype=np.int64)
+        if not len(self) or not households.size:
+            return found
+        low = np.searchsorted(self.household, households, side="left")
+        high = np.searchsorted(self.household, households, side="right")
+        counts = high - low
+        query = np.repeat(np.arange(households.size), counts)
+        run = np.repeat(low - (np.cumsum(counts) - counts), counts) + np.arange(query.size)
+        at = layout.positions(self.chain[run], units[query])
+        hit = (at >= self.first[run]) & (at <= self.last[run])
+        found[query[hit]] = run[hit]
+        return found
 
 
 @dataclass(frozen=True, slots=True)
 class UnitChains:
-    """The flow's view of a round's runs: entry arcs, chain arcs and how to turn a chain flow
-    back into pair positions (the runs' pairs come after `explicit` pairs held one by one)."""
+    """The flow's view of a round's runs: the nodes and arcs that lead down each chain, the
+    entry arcs, and how to turn a chain flow back into pair positions (the runs' pairs come
+    after `explicit` pairs held one by one).
+
+    Nodes: slot s is node s; the blocks come after. A chain is cut into blocks of `block`
+    units, the blocks into blocks of `block` blocks, and so on up to a top level of at most
+    `block` blocks, which is chained whole. Every node leads to the next cheaper node of its
+    block at its level, and a block's node to the node of its dearest part. A run whose dearest
+    unit is at position p enters at p's slot, which leads down p's block, and at each level at
+    the block just below the one holding p, where there is one in the same block a level up:
+    together they reach every position up to p, and no path walks more than about `block`
+    nodes a level."""
 
     explicit: int  # pairs held one by one: positions 0 .. explicit - 1
     runs: PairRuns
     layout: ChainLayout
-    block: int  # units a block
-    run_entry_unit: IntArray
-    run_block_below: IntArray  # the block below the run's entry block (-1: none)
+    block: int
+    nodes: int  # slots, then the blocks of every level
+    tails: IntArray  # the arcs down the chains, between nodes
+    heads: IntArray
+    capacities: IntArray  # how many runs enter the chain at or above the arc's dearest slot
+    entry_run: IntArray  # per entry arc, its run
+    entry_node: IntArray
+    entry_top: IntArray  # the positions an entry reaches: from entry_top down to entry_floor
+    entry_floor: IntArray
     run_group_offset: IntArray  # where the run's group starts among the runs' pairs
-    below: IntArray  # per unit, the next cheaper unit of its block (-1: none)
-    entered_from: IntArray  # per unit, how many runs enter its class's chain at it or above
 
     @classmethod
     def build(cls, explicit: int, runs: PairRuns, layout: ChainLayout) -> UnitChains:
-        entry_unit = runs.entry_units(layout)
-        entries = np.bincount(entry_unit, minlength=layout.units)[layout.chain_units]
-        from_top = np.r_[np.cumsum(entries[::-1])[::-1], 0]
-        starts, ends = layout.class_starts[:-1], layout.class_starts[1:]
-        entered_from = np.zeros(layout.units, dtype=np.int64)
-        entered_from[layout.chain_units] = from_top[:-1] - np.repeat(from_top[ends], ends - starts)
         block = CHAIN_BLOCK
-        entry_block = runs.last // block
+        assert block >= 2, "blocks of one unit would never end"
+        lengths = layout.chain_lengths()
+        chain_starts = layout.chain_starts[:-1]
+        entry_slot = chain_starts[runs.chain] + runs.last
+        entries = np.bincount(entry_slot, minlength=layout.slots)
+        from_top = np.r_[np.cumsum(entries[::-1])[::-1], 0]
+        entered_from = from_top[:-1] - np.repeat(from_top[layout.chain_starts[1:]], lengths)
+        top_level = np.zeros(lengths.size, dtype=np.int64)
+        groups = lengths.copy()
+        while (more := groups > block).any():
+            top_level += more
+            groups = np.where(more, -(-groups // block), groups)
+
+        chain_of_slot = np.repeat(np.arange(lengths.size), lengths)
+        position = np.arange(layout.slots) - chain_starts[chain_of_slot]
+        down = np.flatnonzero(
+            (position > 0) & ((position % block > 0) | (top_level[chain_of_slot] == 0))
+        )
+        tails, heads, capacities = [down], [down - 1], [entered_from[down]]
+        run_top_level = top_level[runs.chain]
+        entry_run = [np.arange(len(runs))]
+        entry_node = [entry_slot]
+        entry_top = [runs.last.astype(np.int64)]
+        last = runs.last.astype(np.int64)
+        entry_floor = [np.where(run_top_level == 0, 0, last // block * block)]
+
+        nodes = layout.slots
+        below_first, below_count = chain_starts, lengths  # the level below's nodes per chain
+        span = 1  # positions a block of the level holds
+        for level in range(1, int(top_level.max(initial=0)) + 1):
+            span *= block
+            count = np.where(top_level >= level, -(-lengths // span), 0)
+            first = nodes + np.cumsum(count) - count
+            chain = np.repeat(np.arange(lengths.size), count)
+            node = nodes + np.arange(int(count.sum()))
+            index = node - first[chain]
+            top_slot = chain_starts[chain] + np.minimum((index + 1) * span, lengths[chain]) - 1
+            # into the dearest part of the block, then along the level
+            child = np.minimum((index + 1) * block, below_count[chain]) - 1
+            along = (index > 0) & ((index % block > 0) | (top_level[chain] == level))
+            tails += [node, node[along]]
+            heads += [below_first[chain] + child, node[along] - 1]
+            capacities += [entered_from[top_slot], entered_from[top_slot[along]]]
+            entering = np.flatnonzero(run_top_level >= level)
+            holding = runs.last[entering].astype(np.int64) // span
+            at_top = run_top_level[entering] == level
+            enters = np.where(at_top, holding > 0, holding % block > 0)
+            entering, holding, at_top = entering[enters], holding[enters], at_top[enters]
+            entry_run.append(entering)
+            entry_node.append(first[runs.chain[entering]] + holding - 1)
+            entry_top.append(holding * span - 1)
+            entry_floor.append(np.where(at_top, 0, holding // block * block * span))
+            nodes += int(count.sum())
+            below_first, below_count = first, count
         return cls(
             explicit=explicit,
             runs=runs,
             layout=layout,
             block=block,
-            run_entry_unit=entry_unit,
-            run_block_below=np.where(
-                entry_block > 0, layout.block_starts(block)[runs.chain] + entry_block - 1, -1
-            ),
+            nodes=nodes,
+            tails=np.concatenate(tails),
+            heads=np.concatenate(heads),
+            capacities=np.concatenate(capacities),
+            entry_run=np.concatenate(entry_run),
+            entry_node=np.concatenate(entry_node),
+            entry_top=np.concatenate(entry_top),
+            entry_floor=np.concatenate(entry_floor),
             run_group_offset=runs.offsets() - runs.first,
-            below=layout.below(block),
-            entered_from=entered_from,
         )
 
     @property
@@ -327,45 +494,59 @@ class UnitChains:
             return None
         return run_profit
 
-    def pairs_of_flow(
-        self, entered: BoolArray, entered_below: BoolArray, unit_inflow: IntArray
-    ) -> IntArray:
-        """Pair positions for a chain flow: `entered` marks the runs whose entry arc carries a
-        household, `entered_below` those whose arc into the chain of blocks below does;
-        `unit_inflow` is what each unit receives from its chain.
+    def pairs_of_flow(self, entered: BoolArray, slot_inflow: IntArray) -> IntArray:
+        """Pair positions for a chain flow: `entered` marks the entry arcs that carry a
+        household, and `slot_inflow` is what each slot passes to its unit.
 
-        Each class's chain is walked from its dearest unit down, block by block. A household
-        entering the chain of blocks joins the block pool at that block, one entering at a
-        unit joins its block's pool there; each unit takes households from the block's pool
-        first, whom no cheaper block can take, then from the block pool. Any household of
-        either pool can afford the unit and scores it at least its entry's profit, so the
-        pairs are worth at least the flow, hence exactly as much when the flow is the best."""
-        entries_at: dict[int, list[int]] = {}
-        for run in np.flatnonzero(entered).tolist():
-            entries_at.setdefault(int(self.run_entry_unit[run]), []).append(run)
-        block_entries_at: dict[int, list[int]] = {}
-        for run in np.flatnonzero(entered_below).tolist():
-            block_entries_at.setdefault(int(self.run_block_below[run]), []).append(run)
-        position = self.layout.position
-        block_starts = self.layout.block_starts(self.block)
-        _, block_tops = self.layout.block_tops(self.block)
+        Each chain is walked from its dearest slot down; every household entered reaches an
+        interval of positions (entry_floor .. entry_top), and each slot takes the household
+        whose interval ends soonest. Intervals of a flow's paths fit the slots, so this
+        never strands one (the earliest-deadline rule). Any household entered can afford
+        every unit of its interval and scores it at least its entry's profit, so the pairs
+        are worth at least the flow, hence exactly as much when the flow is the best."""
+        used = np.flatnonzero(entered)
+        run = self.entry_run[used]
+        chain = self.runs.chain[run].astype(np.int64)
+        order = np.lexsort((-self.entry_top[used], chain))
+        starts = self.layout.chain_starts
+        fed = np.flatnonzero(slot_inflow > 0)
+        fed_chain = np.searchsorted(starts, fed, side="right") - 1
+        fed = fed[np.lexsort((-fed, fed_chain))]
+        waiting = list(
+            zip(
+                chain[order].tolist(),
+                self.entry_top[used][order].tolist(),
+                self.entry_floor[used][order].tolist(),
+                run[order].tolist(),
+                strict=True,
+            )
+        )
+        next_entry = 0
+        pool: list[tuple[int, int]] = []  # (-floor, run)
+        current = -1
         chosen: list[int] = []
-        for chain in range(block_starts.size - 1):
-            from_above: list[int] = []
-            for block in range(int(block_starts[chain + 1]) - 1, int(block_starts[chain]) - 1, -1):
-                from_above.extend(block_entries_at.get(block, ()))
-                pool: list[int] = []
-                unit = int(block_tops[block])
-                while unit >= 0:
-                    pool.extend(entries_at.get(unit, ()))
-                    for _ in range(int(unit_inflow[unit])):
-                        if not pool and not from_above:
-                            raise ValueError("a chain's flow reaches a unit no household entered")
-                        run = pool.pop() if pool else from_above.pop()
-                        chosen.append(int(self.run_group_offset[run] + position[unit]))
-                    unit = int(self.below[unit])
-                if pool:
-                    raise ValueError("households entered a block whose units did not take them")
+        for slot in fed.tolist():
+            slot_chain = int(np.searchsorted(starts, slot, side="right")) - 1
+            if slot_chain != current:
+                if pool or (next_entry < len(waiting) and waiting[next_entry][0] < slot_chain):
+                    raise ValueError("households entered a chain whose units did not take them")
+                current = slot_chain
+            position = slot - int(starts[slot_chain])
+            while (
+                next_entry < len(waiting)
+                and waiting[next_entry][0] == slot_chain
+                and waiting[next_entry][1] >= position
+            ):
+                _, _, floor, entry_run = waiting[next_entry]
+                heapq.heappush(pool, (-floor, entry_run))
+                next_entry += 1
+            for _ in range(int(slot_inflow[slot])):
+                if not pool or -pool[0][0] > position:
+                    raise ValueError("a chain's flow reaches a unit no household entered can")
+                _, taken = heapq.heappop(pool)
+                chosen.append(int(self.run_group_offset[taken]) + position)
+        if pool or next_entry < len(waiting):
+            raise ValueError("households entered a chain whose units did not take them")
         return self.explicit + np.array(chosen, dtype=np.int64)
 
 

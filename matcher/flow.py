@@ -91,7 +91,8 @@ class FlowNetwork:
             )
             runs = runs.taken(~pinned_households[runs.household])
 
-        arcs_saved = runs.pair_count - len(runs) - 2 * n_units  # chains add 2 arcs a unit
+        # chains add 2 arcs a slot (one unit's place in one chain)
+        arcs_saved = runs.pair_count - len(runs) - 2 * candidates.layout.slots
         chained = len(runs) > 0 and arcs_saved >= CHAINING_MIN_ARCS_SAVED
         if not chained:
             single = Pairs.joined([single, Pairs(*runs.pairs(candidates.layout))])
@@ -236,7 +237,7 @@ class FlowNetwork:
         """Nodes of the graph OR-tools solves (its costs are scaled by this count)."""
         if self.chained is None:
             return self.sink + 1
-        return self.sink + 1 + self.units + self.chained.blocks
+        return self.sink + 1 + self.chained.chains.nodes
 
     def _solve(
         self,
@@ -460,49 +461,34 @@ class Arcs(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ChainedGraph:
     """The network's arcs with the runs' pairs replaced by entry arcs into chains of units
-    (matcher/chains.py): households -> [single pairs | entries -> chain nodes, cut in blocks
-    under a chain of blocks] -> units -> [buildings ->] sink. Chain node of unit u:
-    sink + 1 + u; node of block b: sink + 1 + units + b."""
+    (matcher/chains.py): households -> [single pairs | entries -> chain nodes -> slots] ->
+    units -> [buildings ->] sink. Chain node n (a slot, or a block of some level) is node
+    sink + 1 + n. Every slot feeds its unit."""
 
     chains: UnitChains
     tails: NDArray[np.integer[Any]]
     heads: NDArray[np.integer[Any]]
     capacities: IntArray
     explicit_arcs: slice
-    entry_arcs: slice  # household -> the chain node of its run's dearest unit
-    below_arcs: slice  # household -> the block below, for the runs in `below_runs`
-    below_runs: IntArray
-    feed_arcs: slice  # chain node -> its unit, for the units in `fed_units`
-    fed_units: IntArray
+    entry_arcs: slice  # household -> chain node, one per entry of chains.entry_run
+    feed_arcs: slice  # slot -> its unit, slot by slot
 
     @property
     def weighted_arcs(self) -> slice:
-        return slice(self.explicit_arcs.start, self.below_arcs.stop)
-
-    @property
-    def blocks(self) -> int:
-        return int(self.chains.layout.block_starts(self.chains.block)[-1])
+        return slice(self.explicit_arcs.start, self.entry_arcs.stop)
 
     def profits(self, pair_profits: NDArray[np.integer[Any]], run_profits: IntArray) -> IntArray:
         profits = np.zeros(self.tails.size, dtype=np.int64)
         profits[self.explicit_arcs] = pair_profits[: self.chains.explicit]
-        profits[self.entry_arcs] = run_profits
-        profits[self.below_arcs] = run_profits[self.below_runs]
+        profits[self.entry_arcs] = run_profits[self.chains.entry_run]
         return profits
 
     @classmethod
     def build(cls, network: FlowNetwork, chains: UnitChains) -> ChainedGraph:
         household_node, unit_node = 1, 1 + network.households
         chain_node = network.sink + 1
-        block_node = chain_node + network.units
         layout = chains.layout
-        in_chain = np.flatnonzero(layout.position >= 0)
-        has_below = in_chain[chains.below[in_chain] >= 0]
-        below_runs = np.flatnonzero(chains.run_block_below >= 0)
-        block_below, block_top = layout.block_tops(chains.block)
-        has_block_below = np.flatnonzero(block_below >= 0)
         explicit = slice(0, chains.explicit)
-        households = np.int64(network.households)
         before, after = network.outer_arcs()
         parts = [
             before,
@@ -512,33 +498,22 @@ class ChainedGraph:
                 np.ones(chains.explicit, dtype=np.int64),
             ),
             Arcs(
-                household_node + chains.runs.household,
-                chain_node + chains.run_entry_unit,
-                np.ones(len(chains.runs), dtype=np.int64),
+                household_node + chains.runs.household[chains.entry_run],
+                chain_node + chains.entry_node,
+                np.ones(chains.entry_run.size, dtype=np.int64),
+            ),
+            # No more can go down from a node than entered the chain above it: with this
+            # bound, a quota solve at 10,000 x 10,000 measured 2-20% faster.
+            Arcs(
+                chain_node + chains.tails,
+                chain_node + chains.heads,
+                np.minimum(chains.capacities, network.households),
             ),
             Arcs(
-                household_node + chains.runs.household[below_runs],
-                block_node + chains.run_block_below[below_runs],
-                np.ones(below_runs.size, dtype=np.int64),
+                chain_node + np.arange(layout.slots),
+                unit_node + layout.chain_units,
+                network.unit_capacity[layout.chain_units],
             ),
-            # No more can go down from a unit or block than entered the chain above it: with
-            # this bound, a quota solve at 10,000 x 10,000 measured 2-20% faster.
-            Arcs(
-                chain_node + has_below,
-                chain_node + chains.below[has_below],
-                np.minimum(chains.entered_from[has_below], households),
-            ),
-            Arcs(
-                block_node + has_block_below,
-                block_node + block_below[has_block_below],
-                np.minimum(chains.entered_from[block_top[has_block_below]], households),
-            ),
-            Arcs(
-                block_node + np.arange(block_top.size),
-                chain_node + block_top,
-                np.minimum(chains.entered_from[block_top], households),
-            ),
-            Arcs(chain_node + in_chain, unit_node + in_chain, network.unit_capacity[in_chain]),
             after,
         ]
         tails, heads, capacities = Arcs.joined(parts)
@@ -550,27 +525,17 @@ class ChainedGraph:
             capacities=capacities,
             explicit_arcs=slice(int(ends[0]), int(ends[1])),
             entry_arcs=slice(int(ends[1]), int(ends[2])),
-            below_arcs=slice(int(ends[2]), int(ends[3])),
-            below_runs=below_runs,
-            feed_arcs=slice(int(ends[6]), int(ends[7])),
-            fed_units=in_chain,
+            feed_arcs=slice(int(ends[3]), int(ends[4])),
         )
 
     def pairs_of(self, flow: min_cost_flow.SimpleMinCostFlow) -> IntArray:
         """Positions of the pairs a solved flow on this graph stands for, sorted."""
         explicit_flow = flow.flows(np.arange(self.explicit_arcs.start, self.explicit_arcs.stop))
         entered = flow.flows(np.arange(self.entry_arcs.start, self.entry_arcs.stop)) > 0
-        entered_below = np.zeros(entered.size, dtype=np.bool_)
-        entered_below[self.below_runs] = (
-            flow.flows(np.arange(self.below_arcs.start, self.below_arcs.stop)) > 0
-        )
-        unit_inflow = np.zeros(self.chains.layout.units, dtype=np.int64)
-        unit_inflow[self.fed_units] = flow.flows(
-            np.arange(self.feed_arcs.start, self.feed_arcs.stop)
-        )
+        slot_inflow = flow.flows(np.arange(self.feed_arcs.start, self.feed_arcs.stop))
         return np.sort(
             np.r_[
                 np.flatnonzero(explicit_flow > 0),
-                self.chains.pairs_of_flow(entered, entered_below, unit_inflow),
+                self.chains.pairs_of_flow(entered, slot_inflow),
             ]
         )

@@ -104,16 +104,18 @@ def policies(draw: st.DrawFn, instance: Instance, allow_pins: bool = True) -> Po
 @st.composite
 def chainable_instances(draw: st.DrawFn, max_households: int = 12, max_units: int = 10) -> Instance:
     """Rounds whose units fall in few classes (alike but for cost and place) and whose
-    households mostly have no workplace or care site: what matcher/chains.py groups."""
+    households mostly have no workplace or care site: what matcher/chains.py groups. Units
+    differ in surface band, access and lease kind, and households in what they accept, so
+    requirement profiles span several classes and overlap (a unit in several chains)."""
     instance = draw(instances(max_households=max_households, max_units=max_units))
     units = tuple(
         replace(
             unit,
             rooms=(rooms := draw(st.integers(2, 3))),
-            surface_m2=20.0 + 15 * rooms,
-            floor=0,
-            wheelchair_accessible=False,
-            lease_kind="direct",
+            surface_m2=draw(st.sampled_from([20.0 + 15 * rooms, 30.0 + 20 * rooms])),
+            floor=draw(st.sampled_from([0, 0, 3])),
+            wheelchair_accessible=draw(st.integers(0, 3)) == 0,
+            lease_kind=draw(st.sampled_from(["direct", "direct", "sliding"])),
             available_from=ROUND_DATE,
             in_priority_neighbourhood=draw(st.integers(0, 3)) == 0,
         )
@@ -124,7 +126,6 @@ def chainable_instances(draw: st.DrawFn, max_households: int = 12, max_units: in
             household,
             workplaces=(),
             needs=replace(household.needs, care_site=None),
-            accepted_lease_kinds=frozenset(),
         )
         if draw(st.integers(0, 3))
         else household

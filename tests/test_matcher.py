@@ -26,6 +26,7 @@ from matcher import (
     Household,
     IncomeQuota,
     Instance,
+    Needs,
     Point,
     Policy,
     Status,
@@ -67,7 +68,7 @@ def always_chain(block: int) -> Iterator[None]:
         yield
 
 
-blocks = st.sampled_from([1, 2, 3, chains.CHAIN_BLOCK])
+blocks = st.sampled_from([2, 3, chains.CHAIN_BLOCK])
 
 
 def feasible_pairs(instance: Instance, policy: Policy) -> list[tuple[int, int]]:
@@ -538,7 +539,7 @@ def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject
             rng.integers(0, 1000, n_h * n_u, dtype=np.int32),
         ),
         PairRuns.empty(),
-        UnitTable.build(instance, policy).layout,
+        UnitTable.build(instance, policy).classes,
     )
     network = FlowNetwork.build(instance, policy, every_pair, {})
     weights = quota_weights(
@@ -719,6 +720,46 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
     assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
 
 
+def test_households_accepting_several_classes_alike_share_one_chain() -> None:
+    """A household without needs scores plain and wheelchair-accessible units alike but for
+    their cost: it enters one chain of both classes' units, by cost, once per affordability
+    step. A household needing wheelchair access enters the accessible class's own chain, so
+    those units sit in two chains. The round equals its exhaustive optimum."""
+    plain = alike_units(300, 350, 400)
+    accessible = tuple(replace(unit, wheelchair_accessible=True) for unit in alike_units(320, 380))
+    anyone = Household(id="any", adults=1, monthly_resources_eur=2000, registered_on=ROUND_DATE)
+    wheelchair = replace(anyone, id="wheelchair", needs=Needs(wheelchair=True))
+    instance = Instance((anyone, wheelchair), plain + accessible)
+    policy = Policy(round_date=ROUND_DATE)
+    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    layout, runs = candidates.layout, candidates.runs
+    chains_by_units = {
+        tuple(instance.units[u].id for u in layout.unit_at(np.full(n, c), np.arange(n))): c
+        for c, n in enumerate(layout.chain_lengths().tolist())
+    }
+    assert set(chains_by_units) == {("u300", "u320", "u350", "u380", "u400"), ("u320", "u380")}
+    assert not candidates.single.household.size  # every pair is in a run
+    merged = chains_by_units[("u300", "u320", "u350", "u380", "u400")]
+    # budget 700: 300, 320 and 350 leave 5 tenths of it, 380 and 400 leave 4
+    assert list(
+        zip(
+            runs.household.tolist(),
+            runs.chain.tolist(),
+            runs.first.tolist(),
+            runs.last.tolist(),
+            strict=True,
+        )
+    ) == [
+        (0, merged, 0, 2),
+        (0, merged, 3, 4),
+        (1, chains_by_units[("u320", "u380")], 0, 0),
+        (1, chains_by_units[("u320", "u380")], 1, 1),
+    ]
+    with always_chain(2):
+        result = solve(instance, policy)
+    assert check.objective(instance, policy, result) == best_by_exhaustive_search(instance, policy)
+
+
 @SETTINGS
 @given(data=st.data())
 def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
@@ -859,30 +900,40 @@ def test_an_outcompeted_household_is_told_its_best_units_first() -> None:
 
 
 def test_a_household_entering_a_block_is_placed_before_one_passing_through() -> None:
-    """Blocks of one unit: "rich" can afford all three alike units at one score, "modest"
-    the two cheapest. In the flow where rich passes modest's block from above to reach the
-    cheapest unit, and modest entered at the middle unit, the pairs found are exactly those:
-    a household passing through a block must leave its unit to the one that entered there."""
-    units = alike_units(401, 402, 403)
-    rich = Household(id="rich", adults=1, monthly_resources_eur=1160, registered_on=ROUND_DATE)
-    modest = replace(rich, id="modest", monthly_resources_eur=1150)
+    """Blocks of two, eight alike units: three levels (8 slots, 4 blocks, 2 blocks of
+    blocks). "rich" can afford all eight at one score, "modest" the four cheapest. In the
+    flow where rich enters the block of blocks below its own (positions 0-3) and modest
+    enters at its dearest unit (position 3, reaching down to 2), the pairs found are exactly
+    those: the household whose reach ends first must get the unit both reach."""
+    units = alike_units(401, 402, 403, 404, 405, 406, 407, 408)
+    rich = Household(id="rich", adults=1, monthly_resources_eur=1170, registered_on=ROUND_DATE)
+    modest = replace(rich, id="modest", monthly_resources_eur=1155)
     instance = Instance((rich, modest), units)
     policy = Policy(round_date=ROUND_DATE)
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    with always_chain(1):
+    with always_chain(2):
         network = FlowNetwork.build(instance, policy, candidates, {})
         result = solve(instance, policy)
     assert network.chained is not None
     unit_chains = network.chained.chains
     assert unit_chains.runs.household.tolist() == [0, 1]  # one run each
-    assert unit_chains.runs.last.tolist() == [2, 1]
-    positions = unit_chains.pairs_of_flow(
-        entered=np.array([False, True]),  # modest enters at u402
-        entered_below=np.array([True, False]),  # rich enters the blocks below u403
-        unit_inflow=np.array([1, 1, 0]),
+    assert unit_chains.runs.last.tolist() == [7, 3]
+    reach = list(
+        zip(
+            unit_chains.entry_run.tolist(),
+            unit_chains.entry_top.tolist(),
+            unit_chains.entry_floor.tolist(),
+            strict=True,
+        )
     )
-    households, units_taken = network.pairs_at(positions)
-    assert sorted(zip(households.tolist(), units_taken.tolist(), strict=True)) == [(0, 0), (1, 1)]
+    # rich: its slot (6-7), the block below at level 1 (4-5), the level-2 block below (0-3);
+    # modest: its slot (2-3) and the block below at level 1 (0-1).
+    assert sorted(reach) == [(0, 3, 0), (0, 5, 4), (0, 7, 6), (1, 1, 0), (1, 3, 2)]
+    entered = np.array([entry in {(0, 3, 0), (1, 3, 2)} for entry in reach])
+    slot_inflow = np.zeros(8, dtype=np.int64)  # one chain: slot i holds unit i
+    slot_inflow[[0, 3]] = 1
+    households, units_taken = network.pairs_at(unit_chains.pairs_of_flow(entered, slot_inflow))
+    assert sorted(zip(households.tolist(), units_taken.tolist(), strict=True)) == [(0, 0), (1, 3)]
     assert len(result.matches) == 2
 
 
