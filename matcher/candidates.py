@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.chains import ChainLayout, ChainRegistry, PairRuns, class_chains
+from matcher.chains import ChainLayout, ChainRegistry, PairRuns, class_chains, runs_down
 from matcher.geo import haversine_km_many, reach_box
 from matcher.rules import (
     EPSILON,
@@ -444,33 +444,41 @@ def barred_units_by_household(instance: Instance, policy: Policy) -> dict[int, s
     return barred
 
 
+def _rows_to_scan(household: Household, table: UnitTable, policy: Policy) -> Rows | None:
+    """The unit rows a household's pairs can be among (None: none): those with a number of
+    rooms it may take, and for a household that works or needs care only those near its
+    places (the spatial index)."""
+    low = needed_rooms(household) - policy.room_shortfall_allowed
+    if household.size == 1:
+        low = 1  # the studio exception; the mask checks its surface
+    rows = table.rows_for_rooms(max(1, low), household.size + 1)
+    if rows.start >= rows.stop:
+        return None
+    places = [(w.lat, w.lon, policy.max_commute_km + EPSILON) for w in household.workplaces]
+    if (site := household.needs.care_site) is not None:
+        places.append((site.lat, site.lon, site.max_km + EPSILON))
+    if places:
+        near = table.rows_near(rows, places)
+        # Copying scattered rows costs more than scanning a range most of which is near.
+        if near.size < (rows.stop - rows.start) // 2:
+            return near
+    return rows
+
+
 def _feasible_rows(
     instance: Instance, policy: Policy, table: UnitTable
 ) -> Iterator[tuple[int, Rows, PairChecks, BoolArray]]:
     """For each household with a feasible unit: its index, the unit rows scanned, the checks
-    over them and which rows are feasible. A household that works or needs care scans only
-    the rows near its places (the spatial index)."""
+    over them and which rows are feasible."""
     barred = barred_units_by_household(instance, policy)
     for h_index, household in enumerate(instance.households):
-        low = needed_rooms(household) - policy.room_shortfall_allowed
-        if household.size == 1:
-            low = 1  # the studio exception; the mask checks its surface
-        rows = table.rows_for_rooms(max(1, low), household.size + 1)
-        if rows.start >= rows.stop:
+        rows = _rows_to_scan(household, table, policy)
+        if rows is None:
             continue
-        places = [(w.lat, w.lon, policy.max_commute_km + EPSILON) for w in household.workplaces]
-        if (site := household.needs.care_site) is not None:
-            places.append((site.lat, site.lon, site.max_km + EPSILON))
-        scanned: Rows = rows
-        if places:
-            near = table.rows_near(rows, places)
-            # Copying scattered rows costs more than scanning a range most of which is near.
-            if near.size < (rows.stop - rows.start) // 2:
-                scanned = near
-        checks = pair_checks(household, table, scanned, policy, barred.get(h_index, set()))
+        checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
         keep = checks.feasible()
         if keep.any():
-            yield h_index, scanned, checks, keep
+            yield h_index, rows, checks, keep
 
 
 def count_candidates(instance: Instance, policy: Policy, table: UnitTable) -> int:
@@ -497,6 +505,45 @@ def too_large(limit: int) -> RoundTooLarge:
     )
 
 
+NO_PLACES = PairChecks(passes={}, needed={}, workplace_km=[], care_km=None)
+
+
+def _runs_by_cost(
+    household: Household,
+    h_index: int,
+    profiles: Profiles,
+    registry: ChainRegistry,
+    table: UnitTable,
+    policy: Policy,
+) -> PairRuns | None:
+    """The runs of a household without a workplace, a care site, excluded communes,
+    preferred communes or refused pairs, straight from its profiles' chains: every rule but
+    the cost is the same for all of a profile's units (their classes), so its pairs with a
+    profile are the chain's units it can afford, a prefix found by binary search, and only
+    those are scored (with pair_scores' formulas). None: a profile's scores rise with the
+    cost, or the registry is full; the household's rows are then scanned one by one."""
+    threshold = policy.max_effort_rate * household.monthly_resources_eur + EPSILON
+    parts: list[PairRuns] = []
+    for classes in profiles.classes.values():
+        found = registry.chain_of(classes)
+        if found is None:
+            return None
+        chain, position = found
+        units, costs = registry.chain_units(chain)
+        affordable = int(np.searchsorted(costs - household.housing_benefit_eur, threshold, "right"))
+        if not affordable:
+            continue
+        rows = table.row_of_unit[units[:affordable]]
+        scores = pair_scores(
+            household, table, rows, NO_PLACES, np.ones(affordable, dtype=np.bool_), policy
+        )
+        chain_runs = runs_down(h_index, chain, position, units[:affordable], scores)
+        if chain_runs is None:
+            return None
+        parts.append(chain_runs)
+    return PairRuns.joined(parts)
+
+
 def generate_candidates(
     instance: Instance, policy: Policy, table: UnitTable, max_arcs: int = MAX_ARCS
 ) -> CandidateSet:
@@ -506,16 +553,38 @@ def generate_candidates(
         table.classes, table.unit_class, table.class_position, table.cost[table.row_of_unit]
     )
     known_profiles: dict[Hashable, Profiles] = {}
+    barred = barred_units_by_household(instance, policy)
     arcs = 0
-    for h_index, rows, checks, keep in _feasible_rows(instance, policy, table):
+    for h_index, household in enumerate(instance.households):
+        rows = _rows_to_scan(household, table, policy)
+        if rows is None:
+            continue
+        placeless = not household.workplaces and household.needs.care_site is None
+        signature = requirement_signature(household, rows) if placeless else None
+        profiles = known_profiles.get(signature) if signature is not None else None
+        if (
+            profiles is not None
+            and not household.excluded_communes
+            and not household.preferred_communes
+            and h_index not in barred
+        ):
+            by_cost = _runs_by_cost(household, h_index, profiles, registry, table, policy)
+            if by_cost is not None:
+                runs.append(by_cost)
+                arcs += len(by_cost)
+                if arcs > max_arcs:
+                    raise too_large(max_arcs)
+                continue
+        checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
+        keep = checks.feasible()
+        if not keep.any():
+            continue
         household = instance.households[h_index]
         kept_rows = (np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows)[keep]
         units = table.unit_index[kept_rows].astype(np.int32)
         scores = pair_scores(household, table, rows, checks, keep, policy).astype(np.int32)
         single = np.ones(units.size, dtype=np.bool_)
-        if not household.workplaces and household.needs.care_site is None:
-            signature = requirement_signature(household, rows)
-            profiles = known_profiles.get(signature) if signature is not None else None
+        if placeless:
             if profiles is None:
                 profiles = requirement_profiles(household, table, rows, checks, policy)
                 if signature is not None:

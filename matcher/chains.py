@@ -172,6 +172,7 @@ class ChainRegistry:
         self.profiles: list[IntArray] = []  # units of each profile's chain, by cost
         self.profile_positions: list[NDArray[np.int32]] = []  # per unit, its position
         self.profile_ids: dict[tuple[int, ...], int] = {}
+        self.units_and_costs: dict[int, tuple[IntArray, FloatArray]] = {}
 
     def chain_of(self, classes: tuple[int, ...]) -> tuple[int, NDArray[np.integer[Any]]] | None:
         """The chain of a profile (its id and each unit's position in it); None once the
@@ -193,6 +194,19 @@ class ChainRegistry:
             self.profiles.append(units)
             self.profile_positions.append(position)
         return len(self.classes.chain_starts) - 1 + known, self.profile_positions[known]
+
+    def chain_units(self, chain: int) -> tuple[IntArray, FloatArray]:
+        """A chain's units, cheapest first, and their costs."""
+        if (known := self.units_and_costs.get(chain)) is not None:
+            return known
+        n_classes = len(self.classes.chain_starts) - 1
+        if chain >= n_classes:
+            units = self.profiles[chain - n_classes]
+        else:
+            starts = self.classes.chain_starts
+            units = self.classes.chain_units[starts[chain] : starts[chain + 1]]
+        found = self.units_and_costs[chain] = (units, self.cost[units])
+        return found
 
     def layout(self, runs: PairRuns) -> tuple[ChainLayout, PairRuns]:
         """The layout of the chains the runs use, renumbered in order, and the runs on it."""
@@ -229,7 +243,7 @@ class ChainRegistry:
             rows = np.flatnonzero(profile == key)
             found = self.chain_of(profile_classes[key])
             runs = (
-                None if found is None else _runs_down(household, *found, units[rows], scores[rows])
+                None if found is None else runs_down(household, *found, units[rows], scores[rows])
             )
             if runs is not None:
                 parts.append(runs)
@@ -238,7 +252,7 @@ class ChainRegistry:
                 unit_class = self.unit_class[units[rows]]
                 for class_id in profile_classes[key]:
                     of_class = rows[unit_class == class_id]
-                    runs = _runs_down(
+                    runs = runs_down(
                         household, class_id, self.class_position, units[of_class], scores[of_class]
                     )
                     if runs is not None:
@@ -247,7 +261,7 @@ class ChainRegistry:
         return in_runs, PairRuns.joined(parts)
 
 
-def _runs_down(
+def runs_down(
     household: int,
     chain: int,
     position: NDArray[np.integer[Any]],

@@ -131,4 +131,19 @@ def chainable_instances(draw: st.DrawFn, max_households: int = 12, max_units: in
         else household
         for household in instance.households
     )
+    # Households alike in what they need share their profiles (candidates.py's shortcut for
+    # the second and later): make some plain single people.
+    households = tuple(
+        replace(
+            household,
+            adults=1,
+            couple=False,
+            children_ages=(),
+            preferred_communes=frozenset(),
+            excluded_communes=frozenset(),
+        )
+        if not household.workplaces and draw(st.booleans())
+        else household
+        for household in households
+    )
     return Instance(households, units)

@@ -37,6 +37,7 @@ from matcher import (
     quota,
     solve,
 )
+from matcher import candidates as candidates_module
 from matcher.candidates import (
     CandidateSet,
     Pairs,
@@ -798,6 +799,32 @@ def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
         for position in range(int(runs.first[run]), int(runs.last[run]) + 1):
             unit = int(layout.unit_at(runs.chain[run : run + 1], np.r_[position])[0])
             assert expected[(h, unit)] == runs.score[run]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_runs_found_by_cost_equal_those_found_row_by_row(data: st.DataObject) -> None:
+    """Households alike to one already scanned get their runs straight from their profiles'
+    chains by binary search on the cost: the same pairs with the same scores as scanning
+    their rows one by one."""
+    instance = data.draw(chainable_instances(max_households=16, max_units=12))
+    policy = data.draw(policies(instance))
+    table = UnitTable.build(instance, policy)
+    with patch.object(candidates_module, "_runs_by_cost", lambda *args: None):
+        row_by_row = generate_candidates(instance, policy, table).every_pair()
+    by_cost = generate_candidates(instance, policy, table).every_pair()
+
+    def scored(pairs: Pairs) -> dict[tuple[int, int], int]:
+        return dict(
+            zip(
+                zip(pairs.household.tolist(), pairs.unit.tolist(), strict=True),
+                pairs.score.tolist(),
+                strict=True,
+            )
+        )
+
+    assert scored(by_cost) == scored(row_by_row)
+    assert by_cost.score.size == row_by_row.score.size
 
 
 @SETTINGS
