@@ -12,8 +12,8 @@ thousands of times smaller, which leaves OR-tools' cost scaling fewer phases: me
 against 6.0 s a solve at 5,000 x 5,000 (at 10,000 x 10,000 both take about 26 s).
 
 The arcs are the network's pairs, but OR-tools is handed a `ChainedGraph` where it can be:
-households without a workplace or care site enter chains of a unit class's units instead of
-having one arc per pair (matcher/chains.py), which halves the arcs of a departement round.
+households without a workplace or care site enter chains of the units of their requirement
+profile instead of having one arc per pair (matcher/chains.py).
 Such a network is compact: it holds only the pairs held singly, and the runs stand for the
 rest; `expanded()` holds every pair, for the income quota, which weighs pairs one by one.
 Results are pair positions either way (`pairs_at` says which pairs they are).

@@ -95,8 +95,8 @@ class Weights:
     extra_room_penalty: float = 150.0  # taken off size_fit for each room above the need
     affordability: float = 400.0  # times the share of the effort budget left after rent
     # The share counts in whole steps (tenths by default): households without a workplace
-    # then score a unit class's units alike within a cost band, which lets the flow group
-    # them (matcher/flow.py) instead of having one arc per pair.
+    # then score alike the units they accept alike within a cost band, which lets the flow
+    # group them (matcher/chains.py) instead of having one arc per pair.
     affordability_steps: int = 10
     preferred_commune: float = 500.0
     care_proximity: float = 400.0  # full at the care site, none at its max_km
