@@ -419,12 +419,33 @@ class CandidateSet:
         """Every pair, in position order: only for rounds small enough to hold them."""
         return Pairs.joined([self.single, Pairs(*self.runs.pairs(self.layout))])
 
-    def pairs_of(self, households: NDArray[np.bool_]) -> Pairs:
-        """The pairs of the households marked, single ones first."""
+    def best_pairs_of(self, households: NDArray[np.bool_], at_least: int) -> tuple[Pairs, IntArray]:
+        """For the households marked: the pairs that can be among each one's `at_least` best
+        by score, and each household's count of pairs. Runs are taken whole, best score
+        first, until a household has that many; every pair scoring as much as the last one
+        taken comes too, so that the caller can break ties. Runs scoring less are never
+        expanded (at 50,000 x 50,000 the unmatched households' runs stand for tens of
+        millions of pairs)."""
+        single = self.single.taken(households[self.single.household])
         runs = self.runs.taken(households[self.runs.household])
-        return Pairs.joined(
-            [self.single.taken(households[self.single.household]), Pairs(*runs.pairs(self.layout))]
+        owner = np.r_[single.household, runs.household].astype(np.int64)
+        score = np.r_[single.score, runs.score].astype(np.int64)
+        size = np.r_[np.ones(single.household.size, dtype=np.int64), runs.sizes()]
+        counts = np.bincount(owner, weights=size, minlength=households.size).astype(np.int64)
+        order = np.lexsort((-score, owner))
+        owner, score, size = owner[order], score[order], size[order]
+        before = np.cumsum(size) - size
+        before -= before[np.searchsorted(owner, owner)]  # pairs of the household before it
+        needed = before < at_least
+        lowest = np.full(households.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(lowest, owner[needed], score[needed])
+        taken = np.sort(order[score >= lowest[owner]])
+        n_single = single.household.size
+        kept_runs = runs.taken(taken[taken >= n_single] - n_single)
+        pairs = Pairs.joined(
+            [single.taken(taken[taken < n_single]), Pairs(*kept_runs.pairs(self.layout))]
         )
+        return pairs, counts
 
     def contains(self, household: int, unit: int) -> bool:
         single = self.single

@@ -145,8 +145,8 @@ def explain_unmatched(
     # Grouped with numpy: the candidate arrays can hold tens of millions of pairs.
     is_matched = np.zeros(len(instance.households), dtype=np.bool_)
     is_matched[list(matched)] = True
-    # Each household's feasible units, best first (by its score, then id).
-    left = candidates.pairs_of(~is_matched)
+    # Each household's best feasible units first (by its score, then id).
+    left, feasible_counts = candidates.best_pairs_of(~is_matched, MAX_LISTED_UNITS)
     unit_ids = np.array([u.id for u in instance.units], dtype=object)
     id_rank = np.argsort(np.argsort(unit_ids.astype(str), kind="stable"))
     order = _best_first(left.household, left.score, id_rank[left.unit])
@@ -181,7 +181,7 @@ def explain_unmatched(
     for h, household in enumerate(instance.households):
         if h in matched:
             continue
-        feasible = int(starts[h + 1] - starts[h])
+        feasible = int(feasible_counts[h])
         if feasible:
             best_units = left_units[starts[h] : starts[h] + MAX_LISTED_UNITS]
             named = [fate(u) for u in best_units[:MAX_NAMED_UNITS].tolist()]

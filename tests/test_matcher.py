@@ -765,7 +765,7 @@ def test_households_accepting_several_classes_alike_share_one_chain() -> None:
 @given(data=st.data())
 def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
     """On rounds where most pairs are held as runs: every feasible pair is found once, with
-    score(); `contains` and `pairs_of` agree with the scalar rules; every pair of a run
+    score(); `contains` and `best_pairs_of` agree with the scalar rules; every pair of a run
     shares its score and its unit is among the class's cheapest."""
     instance = data.draw(chainable_instances())
     policy = data.draw(policies(instance))
@@ -788,10 +788,27 @@ def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
         for u in range(len(instance.units)):
             assert candidates.contains(h, u) is ((h, u) in expected)
     marked = np.array([data.draw(st.booleans()) for _ in instance.households], dtype=np.bool_)
-    subset = candidates.pairs_of(marked)
-    assert set(zip(subset.household.tolist(), subset.unit.tolist(), strict=True)) == {
-        pair for pair in expected if marked[pair[0]]
-    }
+    at_least = data.draw(st.integers(1, 4))
+    best, counts = candidates.best_pairs_of(marked, at_least)
+    taken = dict(
+        zip(
+            zip(best.household.tolist(), best.unit.tolist(), strict=True),
+            best.score.tolist(),
+            strict=True,
+        )
+    )
+    assert len(taken) == best.score.size  # no pair twice
+    for h in range(len(instance.households)):
+        own = sorted((score, u) for (g, u), score in expected.items() if g == h)
+        assert counts[h] == (len(own) if marked[h] else 0)
+        mine = {u: score for (g, u), score in taken.items() if g == h}
+        if not marked[h] or not own:
+            assert not mine
+            continue
+        assert all(expected[(h, u)] == score for u, score in mine.items())
+        # every pair scoring at least its at_least-th best is there (the ties too)
+        cutoff = sorted((score for score, _ in own), reverse=True)[min(at_least, len(own)) - 1]
+        assert {u for score, u in own if score >= cutoff} <= set(mine)
     runs, layout = candidates.runs, candidates.layout
     for run in range(len(runs)):
         h = int(runs.household[run])
