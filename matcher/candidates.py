@@ -600,7 +600,6 @@ def generate_candidates(
         keep = checks.feasible()
         if not keep.any():
             continue
-        household = instance.households[h_index]
         kept_rows = (np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows)[keep]
         units = table.unit_index[kept_rows].astype(np.int32)
         scores = pair_scores(household, table, rows, checks, keep, policy).astype(np.int32)

@@ -232,8 +232,7 @@ class ChainRegistry:
         profile: IntArray,
         profile_classes: dict[int, tuple[int, ...]],
     ) -> tuple[BoolArray, PairRuns]:
-        """Runs for one household's feasible pairs with units in chains (`units` sorted by
-        class, then cost, as the table's rows are), and which pairs they stand for.
+        """Runs for one household's feasible pairs, and which pairs they stand for.
         `profile` is each pair's profile key (-1: the unit is in no chain), and
         `profile_classes` the classes each key spans for this household."""
         in_runs = np.zeros(units.size, dtype=np.bool_)
@@ -344,9 +343,6 @@ class PairRuns:
             self.last[runs],
             self.score[runs],
         )
-
-    def entry_units(self, layout: ChainLayout) -> IntArray:
-        return layout.unit_at(self.chain, self.last)
 
     def pairs(self, layout: ChainLayout) -> tuple[Int32Array, Int32Array, Int32Array]:
         """Every pair the runs stand for, in pair-position order: households, units, scores."""
