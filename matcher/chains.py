@@ -521,7 +521,9 @@ class UnitChains:
         starts = self.layout.chain_starts
         fed = np.flatnonzero(slot_inflow > 0)
         fed_chain = np.searchsorted(starts, fed, side="right") - 1
-        fed = fed[np.lexsort((-fed, fed_chain))]
+        by_chain = np.lexsort((-fed, fed_chain))
+        fed, fed_chain = fed[by_chain], fed_chain[by_chain]
+        fed_position = fed - starts[fed_chain]
         waiting = list(
             zip(
                 chain[order].tolist(),
@@ -535,13 +537,13 @@ class UnitChains:
         pool: list[tuple[int, int]] = []  # (-floor, run)
         current = -1
         chosen: list[int] = []
-        for slot in fed.tolist():
-            slot_chain = int(np.searchsorted(starts, slot, side="right")) - 1
+        for slot, slot_chain, position in zip(
+            fed.tolist(), fed_chain.tolist(), fed_position.tolist(), strict=True
+        ):
             if slot_chain != current:
                 if pool or (next_entry < len(waiting) and waiting[next_entry][0] < slot_chain):
                     raise ValueError("households entered a chain whose units did not take them")
                 current = slot_chain
-            position = slot - int(starts[slot_chain])
             while (
                 next_entry < len(waiting)
                 and waiting[next_entry][0] == slot_chain
