@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -253,6 +253,45 @@ def pair_checks(
         passes[Rule.LEASE_KIND] = all_pass
     passes[Rule.AVAILABILITY] = table.available[rows]
     return PairChecks(passes=passes, needed=needed, workplace_km=workplace_km, care_km=care_km)
+
+
+def checks_of_every_unit(
+    household: Household, table: UnitTable, policy: Policy, barred_units: set[int]
+) -> PairChecks:
+    """pair_checks over every unit row, for a household with no feasible unit (what each
+    rule rules out, and by how much), measuring distances only where they can matter: on
+    the rows within reach of the household's places (the spatial index: every other row
+    fails that distance rule), and on the rows that pass every other rule, where a
+    distance rule may be the only one failing and its relaxation needs the distance. A
+    household working far from every unit would otherwise cost a distance to each unit of a
+    national round. The distances themselves are not kept (no scores are made from these)."""
+    every_row = slice(0, int(table.rooms.size))
+    placeless = replace(household, workplaces=(), needs=replace(household.needs, care_site=None))
+    checks = pair_checks(placeless, table, every_row, policy, barred_units)
+    site = household.needs.care_site
+    if not household.workplaces and site is None:
+        return checks
+    others_pass = checks.feasible()
+    by_rule: list[tuple[Rule, list[tuple[float, float]], float]] = []
+    if household.workplaces:
+        places = [(w.lat, w.lon) for w in household.workplaces]
+        by_rule.append((Rule.COMMUTE, places, policy.max_commute_km))
+    if site is not None:
+        by_rule.append((Rule.CARE_DISTANCE, [(site.lat, site.lon)], site.max_km))
+    for rule, places, reach_km in by_rule:
+        rows = np.flatnonzero(others_pass)
+        if every_row.stop:  # the spatial index needs a unit
+            reach = [(lat, lon, reach_km + EPSILON) for lat, lon in places]
+            rows = np.union1d(table.rows_near(every_row, reach), rows)
+        farthest = np.maximum.reduce(
+            [haversine_km_many(lat, lon, table.lat[rows], table.lon[rows]) for lat, lon in places]
+        )
+        passes = np.zeros(every_row.stop, dtype=np.bool_)
+        passes[rows] = farthest <= reach_km + EPSILON
+        needed = np.full(every_row.stop, np.inf)
+        needed[rows] = farthest
+        checks.passes[rule], checks.needed[rule] = passes, needed
+    return checks
 
 
 def size_fit_points(

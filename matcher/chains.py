@@ -41,7 +41,7 @@ runs' pairs, run by run, cheapest unit first.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -355,16 +355,6 @@ class PairRuns:
             units.astype(np.int32),
             self.score[run_of_pair],
         )
-
-    def pairs_in_chunks(
-        self, layout: ChainLayout, pairs_per_chunk: int
-    ) -> Iterator[tuple[Int32Array, Int32Array, Int32Array]]:
-        """`pairs`, a bounded number at a time (runs may stand for hundreds of millions)."""
-        chunk_of_run = self.offsets() // pairs_per_chunk
-        bounds = np.flatnonzero(np.diff(chunk_of_run)) + 1
-        for chunk in np.split(np.arange(len(self)), bounds):
-            if chunk.size:
-                yield self.taken(chunk).pairs(layout)
 
     def holding(self, layout: ChainLayout, households: IntArray, units: IntArray) -> IntArray:
         """For each (household, unit), the run standing for that pair (-1: none). The runs

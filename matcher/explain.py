@@ -21,8 +21,9 @@ from matcher.candidates import (
     Pairs,
     UnitTable,
     barred_units_by_household,
-    pair_checks,
+    checks_of_every_unit,
 )
+from matcher.chains import ChainLayout, PairRuns
 from matcher.rules import Rule
 from matcher.score import priority_points
 from matcher.types import Instance, Policy, Unmatched
@@ -153,7 +154,6 @@ def explain_unmatched(
     left_units = left.unit[order]
     starts = np.searchsorted(left.household[order], np.arange(len(instance.households) + 1))
     barred = barred_units_by_household(instance, policy)
-    every_row = slice(0, len(instance.units))
     building_load: dict[str, int] = defaultdict(int)
     for _, u in assignment:
         if (building := instance.units[u].building_id) is not None:
@@ -205,7 +205,7 @@ def explain_unmatched(
                 Unmatched(household.id, ("no units in this round",), {"kind": "no_units"})
             )
             continue
-        checks = pair_checks(household, table, every_row, policy, barred.get(h, set()))
+        checks = checks_of_every_unit(household, table, policy, barred.get(h, set()))
         failing = {rule: ~mask for rule, mask in checks.passes.items()}
         counts = {rule: int(mask.sum()) for rule, mask in failing.items() if mask.any()}
         failure_count = np.sum(list(failing.values()), axis=0)
@@ -236,10 +236,6 @@ def explain_unmatched(
             )
         )
     return explanations
-
-
-# Pairs expanded from runs at a time when counting envy: bounded memory on national rounds.
-PAIRS_PER_CHUNK = 20_000_000
 
 
 def justified_envy_pairs(
@@ -279,7 +275,35 @@ def justified_envy_pairs(
 
     # A run's pairs share a score: only runs scoring above the household's own unit count.
     better = runs.taken(own_score[runs.household] < runs.score)
-    return envied(single) + sum(
-        envied(Pairs(*pairs))
-        for pairs in better.pairs_in_chunks(candidates.layout, PAIRS_PER_CHUNK)
+    return envied(single) + _envied_in_runs(
+        better, candidates.layout, lowest_taker_priority, priority
     )
+
+
+def _envied_in_runs(
+    runs: PairRuns,
+    layout: ChainLayout,
+    lowest_taker_priority: NDArray[np.int64],
+    priority: NDArray[np.int64],
+) -> int:
+    """How many of the runs' pairs (h, u) have u taken by a household of lower priority
+    than h. A run's units are a range of its chain's slots, so it is counted from prefix
+    counts over the slots, one pass per priority level among the runs' households, never
+    pair by pair (the runs of a national round stand for hundreds of millions of pairs).
+    Levels are few: a priority is whole days of waiting up to a cap, plus the urgent bonus,
+    so at most 2 x (cap + 1) of them (1,462 by default)."""
+    if not len(runs):
+        return 0
+    slot_taker_priority = lowest_taker_priority[layout.chain_units]
+    first_slot = layout.chain_starts[runs.chain] + runs.first
+    end_slot = layout.chain_starts[runs.chain] + runs.last + 1
+    run_priority = priority[runs.household]
+    order = np.argsort(run_priority, kind="stable")
+    levels, level_starts = np.unique(run_priority[order], return_index=True)
+    level_bounds = np.r_[level_starts, order.size]
+    envious = 0
+    for level, start, stop in zip(levels, level_bounds[:-1], level_bounds[1:], strict=True):
+        taken_below = np.r_[0, np.cumsum(slot_taker_priority < level)]
+        group = order[start:stop]
+        envious += int((taken_below[end_slot[group]] - taken_below[first_slot[group]]).sum())
+    return envious

@@ -43,15 +43,18 @@ from matcher.candidates import (
     Pairs,
     RoundTooLarge,
     UnitTable,
+    barred_units_by_household,
+    checks_of_every_unit,
     count_candidates,
     generate_candidates,
+    pair_checks,
 )
 from matcher.chains import PairRuns
 from matcher.flow import FlowNetwork
 from matcher.gap import _alternating_pieces, best_blend
 from matcher.income import is_low_income, quota_shortfall
 from matcher.quota import MultiplierSearch, quota_weights
-from matcher.rules import feasible
+from matcher.rules import feasible, violations
 from matcher.score import priority_points, score
 from tests.strategies import ROUND_DATE, chainable_instances, instances, policies
 
@@ -308,6 +311,44 @@ def test_no_feasible_unit_names_the_smallest_relaxation() -> None:
         {"parameter": "max_commute_km", "value": 47.0, "units": 1}
     ]
     assert "1 unit(s) would fit if max commute were 47 km" in unmatched.reasons
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_household_with_no_feasible_unit_is_told_what_each_rule_rules_out(
+    data: st.DataObject,
+) -> None:
+    """Each rule's count equals a count with the scalar rules; and the checks behind it,
+    which measure distances only within reach of the household's places or where every
+    other rule passes, equal the checks measured on every unit wherever the explanation
+    reads them: every pass or fail, and the value a rule failing alone would need."""
+    instance = data.draw(instances())
+    policy = data.draw(policies(instance))
+    result = solve(instance, policy)
+    household_index = {h.id: i for i, h in enumerate(instance.households)}
+    for unmatched in result.unmatched:
+        if unmatched.detail["kind"] != "no_feasible_unit":
+            continue
+        household = instance.households[household_index[unmatched.household]]
+        ruled_out = Counter(
+            str(v.rule) for unit in instance.units for v in violations(household, unit, policy)
+        )
+        assert unmatched.detail["units_ruled_out_by"] == dict(ruled_out)
+
+    table = UnitTable.build(instance, policy)
+    barred = barred_units_by_household(instance, policy)
+    every_row = slice(0, len(instance.units))
+    for h, household in enumerate(instance.households):
+        measured = pair_checks(household, table, every_row, policy, barred.get(h, set()))
+        lazily = checks_of_every_unit(household, table, policy, barred.get(h, set()))
+        assert lazily.passes.keys() == measured.passes.keys()
+        for rule, passes in measured.passes.items():
+            assert np.array_equal(lazily.passes[rule], passes), rule
+        failures = np.sum([~passes for passes in measured.passes.values()], axis=0)
+        assert lazily.needed.keys() == measured.needed.keys()
+        for rule, needed in measured.needed.items():
+            alone = ~measured.passes[rule] & (failures == 1)
+            assert np.array_equal(lazily.needed[rule][alone], needed[alone]), rule
 
 
 def test_outcompeted_household_names_who_got_its_unit() -> None:
