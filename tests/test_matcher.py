@@ -73,6 +73,8 @@ def always_chain(block: int) -> Iterator[None]:
 
 
 blocks = st.sampled_from([2, 3, chains.CHAIN_BLOCK])
+# how many profile chains a round may register before falling back to class chains
+profile_limits = st.sampled_from([chains.MAX_PROFILES, 0, 1])
 
 
 def feasible_pairs(instance: Instance, policy: Policy) -> list[tuple[int, int]]:
@@ -628,12 +630,16 @@ def assert_within_capacities(
 def test_chained_rounds_are_valid_and_equal_the_exhaustive_optimum(data: st.DataObject) -> None:
     """Households without a workplace enter chains of a unit class's units instead of one
     arc per pair (matcher/chains.py): the round is still valid, houses the maximum and
-    equals the exhaustive optimum, with or without the quota."""
+    equals the exhaustive optimum, with or without the quota, and with profile chains or
+    (past MAX_PROFILES) class chains."""
     instance = data.draw(chainable_instances(max_households=6, max_units=5))
     policy = data.draw(policies(instance, allow_pins=False))
     if data.draw(st.booleans()):
         policy = replace(policy, income_quota=data.draw(quotas), max_effort_rate=0.5)
-    with always_chain(data.draw(blocks)):
+    with (
+        always_chain(data.draw(blocks)),
+        patch.object(chains, "MAX_PROFILES", data.draw(profile_limits)),
+    ):
         result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
@@ -807,10 +813,12 @@ def test_households_accepting_several_classes_alike_share_one_chain() -> None:
 def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
     """On rounds where most pairs are held as runs: every feasible pair is found once, with
     score(); `contains` and `best_pairs_of` agree with the scalar rules; every pair of a run
-    shares its score and its unit is among the class's cheapest."""
+    shares its score and its unit is among the class's cheapest. Past MAX_PROFILES profile
+    chains (drawn small here), households fall back to their classes' chains."""
     instance = data.draw(chainable_instances())
     policy = data.draw(policies(instance))
-    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    with patch.object(chains, "MAX_PROFILES", data.draw(profile_limits)):
+        candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
     expected = {
         (h, u): score(instance.households[h], instance.units[u], policy)
         for h, u in feasible_pairs(instance, policy)
