@@ -23,7 +23,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.chains import ChainLayout, ChainRegistry, PairRuns, class_chains, runs_down
+from matcher.chains import (
+    ChainLayout,
+    ChainRegistry,
+    PairRuns,
+    class_chains,
+    runs_by_score,
+)
 from matcher.geo import haversine_km_many, reach_box
 from matcher.rules import (
     EPSILON,
@@ -133,19 +139,19 @@ class UnitTable:
         high = min(lat + reach_box(lat, km)[0] for lat, _, km in places)
         if low > high:
             return np.zeros(0, dtype=np.int64)
+        lon_bands = [(lon, reach_box(lat, km)[1]) for lat, lon, km in places]
         found = []
         for rooms in range(int(self.rooms[rows.start]), int(self.rooms[rows.stop - 1]) + 1):
             same = self.rows_for_rooms(rooms, rooms)
             band = self.by_latitude[same]
             lats = self.lat[band]
-            found.append(
-                band[np.searchsorted(lats, low, "left") : np.searchsorted(lats, high, "right")]
-            )
-        near = np.sort(np.concatenate(found))
-        for lat, lon, km in places:
-            half_lon = reach_box(lat, km)[1]
-            if math.isfinite(half_lon):
-                near = near[np.abs((self.lon[near] - lon + 180) % 360 - 180) <= half_lon]
+            band = band[np.searchsorted(lats, low, "left") : np.searchsorted(lats, high, "right")]
+            # filtered before the sort below, which then has a fraction of the rows to order
+            for lon, half_lon in lon_bands:
+                if math.isfinite(half_lon):
+                    band = band[np.abs((self.lon[band] - lon + 180) % 360 - 180) <= half_lon]
+            found.append(band)
+        near: IntArray = np.sort(np.concatenate(found))
         return near
 
 
@@ -382,6 +388,21 @@ def requirement_signature(household: Household, rows: Rows) -> Hashable | None:
     )
 
 
+def _affordability_points(household: Household, cost: FloatArray, policy: Policy) -> FloatArray:
+    """score.py's affordability points of units of these costs, vectorised."""
+    weights = policy.weights
+    budget = policy.max_effort_rate * household.monthly_resources_eur
+    if budget <= 0:
+        return np.zeros(cost.size)
+    margin = budget - (cost - household.housing_benefit_eur)
+    with np.errstate(over="ignore"):  # a tiny budget: the share left is capped at 1 anyway
+        share_left = np.clip(margin / budget, 0.0, 1.0)
+    steps = weights.affordability_steps
+    share_left = np.floor(share_left * steps + STEP_TOLERANCE) / steps
+    points: FloatArray = np.rint(weights.affordability * share_left)
+    return points
+
+
 def pair_scores(
     household: Household,
     table: UnitTable,
@@ -399,14 +420,7 @@ def pair_scores(
             commute += weights.commute * np.maximum(0.0, 1 - km[keep] / policy.max_commute_km)
         total += np.rint(commute)
     total += size_fit_points(household, table.rooms[rows][keep], table.surface[rows][keep], policy)
-    budget = policy.max_effort_rate * household.monthly_resources_eur
-    if budget > 0:
-        margin = budget - (table.cost[rows][keep] - household.housing_benefit_eur)
-        with np.errstate(over="ignore"):  # a tiny budget: the share left is capped at 1 anyway
-            share_left = np.clip(margin / budget, 0.0, 1.0)
-        steps = weights.affordability_steps
-        share_left = np.floor(share_left * steps + STEP_TOLERANCE) / steps
-        total += np.rint(weights.affordability * share_left)
+    total += _affordability_points(household, table.cost[rows][keep], policy)
     preferred = _codes(household.preferred_communes, table.commune_codes)
     if preferred.size:
         hit = np.isin(table.commune_code[rows][keep], preferred)
@@ -580,28 +594,32 @@ def _runs_by_cost(
     """The runs of a household without a workplace, a care site, excluded communes,
     preferred communes or refused pairs, straight from its profiles' chains: every rule but
     the cost is the same for all of a profile's units (their classes), so its pairs with a
-    profile are the chain's units it can afford, a prefix found by binary search, and only
-    those are scored (with pair_scores' formulas). None: a profile's scores rise with the
-    cost, or the registry is full; the household's rows are then scanned one by one."""
+    profile are the chain's units it can afford, a prefix found by binary search, scored
+    with pair_scores' formulas in the same floats: its priority and the profile's size fit
+    (alike for all its units), plus the affordability points of each cost. None: a profile's
+    scores rise with the cost, or the registry is full; the household's rows are then
+    scanned one by one."""
     threshold = policy.max_effort_rate * household.monthly_resources_eur + EPSILON
+    priority = float(sum(priority_points(household, policy).values()))
     parts: list[PairRuns] = []
     for classes in profiles.classes.values():
         found = registry.chain_of(classes)
         if found is None:
             return None
-        chain, position = found
+        chain, _ = found
         units, costs = registry.chain_units(chain)
         affordable = int(np.searchsorted(costs - household.housing_benefit_eur, threshold, "right"))
         if not affordable:
             continue
-        rows = table.row_of_unit[units[:affordable]]
-        scores = pair_scores(
-            household, table, rows, NO_PLACES, np.ones(affordable, dtype=np.bool_), policy
-        )
-        chain_runs = runs_down(h_index, chain, position, units[:affordable], scores)
-        if chain_runs is None:
+        # A profile's units fit the household alike: only the affordability points vary.
+        first_row = table.row_of_unit[units[:1]]
+        fit = size_fit_points(household, table.rooms[first_row], table.surface[first_row], policy)
+        scores = (
+            priority + fit[0] + _affordability_points(household, costs[:affordable], policy)
+        ).astype(np.int64)
+        if (scores[1:] > scores[:-1]).any():  # a policy weighing dearer units higher
             return None
-        parts.append(chain_runs)
+        parts.append(runs_by_score(h_index, chain, scores))
     return PairRuns.joined(parts)
 
 

@@ -279,15 +279,21 @@ def runs_down(
         return None
     by_cost = np.empty(units.size, dtype=scores.dtype)
     by_cost[at] = scores
-    step = by_cost[1:] - by_cost[:-1].astype(np.int64)
-    if (step > 0).any():
+    if (by_cost[1:] > by_cost[:-1]).any():
         return None
-    starts = np.r_[0, np.flatnonzero(step) + 1]
+    return runs_by_score(household, chain, by_cost)
+
+
+def runs_by_score(household: int, chain: int, by_cost: NDArray[np.integer[Any]]) -> PairRuns:
+    """The runs of a household's pairs with a chain's cheapest units, given their scores
+    in cost order (never rising): one run per score."""
+    # np.concatenate, not np.r_: this runs for every household, and np.r_ costs more
+    starts = np.concatenate(([0], np.flatnonzero(by_cost[1:] != by_cost[:-1]) + 1))
     return PairRuns(
         np.full(starts.size, household, dtype=np.int32),
         np.full(starts.size, chain, dtype=np.int32),
         starts.astype(np.int32),
-        (np.r_[starts[1:], units.size] - 1).astype(np.int32),
+        (np.concatenate((starts[1:], [by_cost.size])) - 1).astype(np.int32),
         by_cost[starts].astype(np.int32),
     )
 
