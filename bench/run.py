@@ -469,11 +469,15 @@ def why_missed(meta: dict[str, Any]) -> str:
     """Where the time went and why optimality was not proven, from the round's own notes."""
     notes = [n.removeprefix("income quota: ") for n in meta["notes"]]
     solves = next((int(n.split()[0]) for n in notes if n.endswith("(Lagrangian relaxation)")), 0)
+    solve_seconds = meta["seconds"]["solve"]
     parts = [
         f"{meta['pairs']:,} feasible pairs, held as {meta['arcs']:,} pairs and runs, all of "
-        f"them in each of the round's flow solves (solve phase {meta['seconds']['solve']:.1f} s"
+        f"them in each of the round's flow solves (solve phase {solve_seconds:.1f} s"
         + (f", {solves + 1} flow solves: the round's and {solves} for the quota" if solves else "")
-        + ")"
+        + f"; candidates {meta['seconds']['candidates']:.1f} s, explanations "
+        f"{meta['seconds']['explain']:.1f} s)",
+        f"one flow solve over them takes about {solve_seconds / (solves + 1):.0f} s here, "
+        "OR-tools' own time: the target needs fewer arcs, not a faster Python side",
     ]
     parts += [
         n for n in notes if n.startswith(("multiplier estimated on a sample", "gap left open"))

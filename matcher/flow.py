@@ -254,7 +254,7 @@ class FlowNetwork:
         if chained is not None and run_profits is None:
             run_profits = chained.chains.run_profits(pair_profits)
         if chained is not None and run_profits is not None:
-            tails, heads, capacities = chained.tails, chained.heads, chained.capacities
+            tails, heads, capacities = chained.arcs(self)
             profits = chained.profits(pair_profits, run_profits)
             weighted = chained.weighted_arcs
             best = max(int(np.max(pair_profits, initial=0)), int(run_profits.max(initial=0)))
@@ -284,7 +284,7 @@ class FlowNetwork:
             costs //= common
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-        del costs
+        del tails, heads, capacities, costs  # OR-tools holds its own copy
         supply = self.households if lexicographic or self.size is None else self.size
         flow.set_node_supply(self.source, supply)
         flow.set_node_supply(self.sink, -supply)
@@ -463,12 +463,14 @@ class ChainedGraph:
     """The network's arcs with the runs' pairs replaced by entry arcs into chains of units
     (matcher/chains.py): households -> [single pairs | entries -> chain nodes -> slots] ->
     units -> [buildings ->] sink. Chain node n (a slot, or a block of some level) is node
-    sink + 1 + n. Every slot feeds its unit."""
+    sink + 1 + n. Every slot feeds its unit.
+
+    The arcs themselves are laid out for each solve (`arcs`) and dropped once OR-tools holds
+    its copy: kept, they were 640 MB of the national 50,000 round's peak, during a solve
+    that takes over a minute, against well under a second to lay them out again."""
 
     chains: UnitChains
-    tails: NDArray[np.integer[Any]]
-    heads: NDArray[np.integer[Any]]
-    capacities: IntArray
+    arc_count: int
     explicit_arcs: slice
     entry_arcs: slice  # household -> chain node, one per entry of chains.entry_run
     feed_arcs: slice  # slot -> its unit, slot by slot
@@ -478,19 +480,19 @@ class ChainedGraph:
         return slice(self.explicit_arcs.start, self.entry_arcs.stop)
 
     def profits(self, pair_profits: NDArray[np.integer[Any]], run_profits: IntArray) -> IntArray:
-        profits = np.zeros(self.tails.size, dtype=np.int64)
+        profits = np.zeros(self.arc_count, dtype=np.int64)
         profits[self.explicit_arcs] = pair_profits[: self.chains.explicit]
         profits[self.entry_arcs] = run_profits[self.chains.entry_run]
         return profits
 
-    @classmethod
-    def build(cls, network: FlowNetwork, chains: UnitChains) -> ChainedGraph:
+    @staticmethod
+    def _parts(network: FlowNetwork, chains: UnitChains) -> list[Arcs]:
         household_node, unit_node = 1, 1 + network.households
         chain_node = network.sink + 1
         layout = chains.layout
         explicit = slice(0, chains.explicit)
         before, after = network.outer_arcs()
-        parts = [
+        return [
             before,
             Arcs(
                 household_node + network.pair_household[explicit],
@@ -516,17 +518,31 @@ class ChainedGraph:
             ),
             after,
         ]
-        tails, heads, capacities = Arcs.joined(parts)
-        ends = np.cumsum([part.tails.size for part in parts])
+
+    @classmethod
+    def build(cls, network: FlowNetwork, chains: UnitChains) -> ChainedGraph:
+        sizes = [
+            network.households,  # source -> household
+            chains.explicit,
+            chains.entry_run.size,
+            chains.tails.size,
+            chains.layout.slots,
+            network.units + network.building_capacity.size,  # units and buildings onwards
+        ]
+        ends = np.cumsum(sizes)
         return cls(
             chains=chains,
-            tails=tails,
-            heads=heads,
-            capacities=capacities,
+            arc_count=int(ends[-1]),
             explicit_arcs=slice(int(ends[0]), int(ends[1])),
             entry_arcs=slice(int(ends[1]), int(ends[2])),
             feed_arcs=slice(int(ends[3]), int(ends[4])),
         )
+
+    def arcs(self, network: FlowNetwork) -> Arcs:
+        """Every arc, in the order the slices above index."""
+        arcs = Arcs.joined(self._parts(network, self.chains))
+        assert arcs.tails.size == self.arc_count, "the slices no longer match the arcs"
+        return arcs
 
     def pairs_of(self, flow: min_cost_flow.SimpleMinCostFlow) -> IntArray:
         """Positions of the pairs a solved flow on this graph stands for, sorted."""
