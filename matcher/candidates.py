@@ -580,9 +580,6 @@ def too_large(limit: int) -> RoundTooLarge:
     )
 
 
-NO_PLACES = PairChecks(passes={}, needed={}, workplace_km=[], care_km=None)
-
-
 def _runs_by_cost(
     household: Household,
     h_index: int,

@@ -467,7 +467,8 @@ class ChainedGraph:
 
     The arcs themselves are laid out for each solve (`arcs`) and dropped once OR-tools holds
     its copy: kept, they were 640 MB of the national 50,000 round's peak, during a solve
-    that takes over a minute, against well under a second to lay them out again."""
+    that takes over a minute. Laying them out again costs about 0.1 s a solve for the 11
+    million arcs of the 10,000 x 10,000 departement round (measured)."""
 
     chains: UnitChains
     arc_count: int
