@@ -477,7 +477,7 @@ def why_missed(meta: dict[str, Any]) -> str:
         + f"; candidates {meta['seconds']['candidates']:.1f} s, explanations "
         f"{meta['seconds']['explain']:.1f} s)",
         f"one flow solve over them takes about {solve_seconds / (solves + 1):.0f} s here, "
-        "OR-tools' own time: the target needs fewer arcs, not a faster Python side",
+        "almost all of it in OR-tools: the target needs fewer arcs, not a faster Python side",
     ]
     parts += [
         n for n in notes if n.startswith(("multiplier estimated on a sample", "gap left open"))
