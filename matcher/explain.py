@@ -291,7 +291,8 @@ def _envied_in_runs(
     counts over the slots, one pass per priority level among the runs' households, never
     pair by pair (the runs of a national round stand for hundreds of millions of pairs).
     Levels are few: a priority is whole days of waiting up to a cap, plus the urgent bonus,
-    so at most 2 x (cap + 1) of them (1,462 by default)."""
+    so at most 2 x (cap + 1) of them (1,462 by default), and never more than the households'
+    distinct registration dates, twice."""
     if not len(runs):
         return 0
     slot_taker_priority = lowest_taker_priority[layout.chain_units]

@@ -466,7 +466,7 @@ class ChainedGraph:
     sink + 1 + n. Every slot feeds its unit.
 
     The arcs themselves are laid out for each solve (`arcs`) and dropped once OR-tools holds
-    its copy: kept, they were 640 MB of the national 50,000 round's peak, during a solve
+    its copy: kept, they were about 600 MB of the national 50,000 round's peak, during a solve
     that takes over a minute. Laying them out again costs about 0.1 s a solve for the 11
     million arcs of the 10,000 x 10,000 departement round (measured)."""
 
