@@ -283,11 +283,15 @@ def _print_summary(result: dict, policy: PolicyIn, round_id: int, result_path: P
     table.add_row("households waiting", str(stats["households"]))
     table.add_row("vacant units", str(stats["units"]))
     table.add_row("feasible pairs", str(stats["candidate_pairs"]))
-    table.add_row("households housed", f"[bold green]{stats['matched']}[/bold green]")
-    table.add_row("units used", str(len({m["unit"] for m in result["matches"]})))
+    housed = "households with a proposal" if policy.candidates_per_unit > 1 else "households housed"
+    table.add_row(housed, f"[bold green]{stats['matched']}[/bold green]")
+    table.add_row("units with a candidate", str(stats["units_with_candidates"]))
     table.add_row("unmatched households", str(len(result["unmatched"])))
     table.add_row("total score", f"{stats['objective']} (optimal: {stats['optimal']})")
-    table.add_row("justified-envy pairs", str(stats["justified_envy_pairs"]))
+    table.add_row(
+        "passed over for a lower priority",
+        f"{stats['passed_over_households']} ({stats['passed_over_urgent']} urgent)",
+    )
     table.add_row("time", f"{stats['seconds']['total']:.2f} s")
     out.print(table)
 

@@ -473,18 +473,34 @@ class CandidateSet:
         """Every pair, in position order: only for rounds small enough to hold them."""
         return Pairs.joined([self.single, Pairs(*self.runs.pairs(self.layout))])
 
-    def best_pairs_of(self, households: NDArray[np.bool_], at_least: int) -> tuple[Pairs, IntArray]:
+    def best_pairs_of(
+        self,
+        households: NDArray[np.bool_],
+        at_least: int,
+        single_counts: NDArray[np.bool_] | None = None,
+        run_counts: IntArray | None = None,
+    ) -> tuple[Pairs, IntArray]:
         """For the households marked: the pairs that can be among each one's `at_least` best
         by score, and each household's count of pairs. Runs are taken whole, best score
         first, until a household has that many; every pair scoring as much as the last one
         taken comes too, so that the caller can break ties. Runs scoring less are never
         expanded (at 50,000 x 50,000 the unmatched households' runs stand for tens of
-        millions of pairs)."""
-        single = self.single.taken(households[self.single.household])
-        runs = self.runs.taken(households[self.runs.household])
+        millions of pairs). `single_counts` and `run_counts` say which single pairs and how
+        many of each run's pairs count (default: all); pairs and runs that count none are
+        left out, and the caller picks the pairs that count among those returned."""
+        if single_counts is not None:
+            households_of_single = households[self.single.household] & single_counts
+        else:
+            households_of_single = households[self.single.household]
+        single = self.single.taken(households_of_single)
+        kept_runs_mask = households[self.runs.household]
+        if run_counts is not None:
+            kept_runs_mask &= run_counts > 0
+        runs = self.runs.taken(kept_runs_mask)
         owner = np.r_[single.household, runs.household].astype(np.int64)
         score = np.r_[single.score, runs.score].astype(np.int64)
-        size = np.r_[np.ones(single.household.size, dtype=np.int64), runs.sizes()]
+        counted = runs.sizes() if run_counts is None else run_counts[kept_runs_mask]
+        size = np.r_[np.ones(single.household.size, dtype=np.int64), counted]
         counts = np.bincount(owner, weights=size, minlength=households.size).astype(np.int64)
         order = np.lexsort((-score, owner))
         owner, score, size = owner[order], score[order], size[order]

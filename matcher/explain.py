@@ -25,7 +25,7 @@ from matcher.candidates import (
 )
 from matcher.chains import ChainLayout, PairRuns
 from matcher.rules import Rule
-from matcher.score import priority_points
+from matcher.score import priority_points, score
 from matcher.types import Instance, Policy, Unmatched
 
 RULE_PHRASES: dict[Rule, str] = {
@@ -138,7 +138,10 @@ def explain_unmatched(
     table: UnitTable,
     candidates: CandidateSet,
     assignment: list[tuple[int, int]],
+    pinned: dict[int, int],
 ) -> list[Unmatched]:
+    """Reasons for every household the assignment leaves unmatched. `pinned` are the
+    coordinator's pins that were applied (household -> unit), part of the assignment."""
     matched = {h for h, _ in assignment}
     taker_of_unit: dict[int, list[int]] = defaultdict(list)
     for h, u in assignment:
@@ -159,13 +162,22 @@ def explain_unmatched(
         if (building := instance.units[u].building_id) is not None:
             building_load[building] += 1
 
-    def fate(u: int) -> str:
-        """Why a feasible unit did not go to this household."""
+    def fate(u: int) -> tuple[str, dict[str, Any]]:
+        """What kept a feasible unit from this household, as a phrase and as data: the
+        households it went to (and whether a coordinator pinned them), its building's cap,
+        or the income quota. In an optimal round nothing else can: a free place on a feasible
+        unit would house one more household."""
         unit = instance.units[u]
         if taker_of_unit[u]:
-            return (
-                f"{unit.id} (to {', '.join(instance.households[t].id for t in taker_of_unit[u])})"
-            )
+            takers = [instance.households[t].id for t in taker_of_unit[u]]
+            pins = [instance.households[t].id for t in taker_of_unit[u] if pinned.get(t) == u]
+            named = ", ".join(t + (" pinned" if t in pins else "") for t in takers)
+            return f"{unit.id} (to {named})", {
+                "unit": unit.id,
+                "kept_by": "pin" if len(pins) == len(takers) else "household",
+                "households": takers,
+                "pinned": pins,
+            }
         if (
             policy.max_per_building is not None
             and unit.building_id is not None
@@ -174,8 +186,47 @@ def explain_unmatched(
             return (
                 f"{unit.id} (its building {unit.building_id} reached "
                 f"the cap of {policy.max_per_building})"
-            )
-        return f"{unit.id} (not used)"
+            ), {"unit": unit.id, "kept_by": "building_cap", "building": unit.building_id}
+        if policy.income_quota is not None:
+            return f"{unit.id} (left empty by the income quota)", {
+                "unit": unit.id,
+                "kept_by": "income_quota",
+            }
+        raise AssertionError(f"feasible unit {unit.id} left empty in an optimal round")
+
+    passed_over, passed_over_counts = passed_over_units(
+        instance, policy, candidates, assignment, ~is_matched
+    )
+    priority = priorities(instance, policy)
+
+    def why_passed_over(h: int, u: int, own_score: int) -> tuple[str, dict[str, Any]]:
+        """Why unit u went to a household of lower priority than h (unmatched): swapping
+        them would house as many households, so only a pin, the fit score (the taker
+        scores u at least as high, its fit outweighing h's longer wait) or the income quota
+        can explain it."""
+        unit = instance.units[u]
+        taker = min(
+            (t for t in taker_of_unit[u] if priority[t] < priority[h]),
+            key=lambda t: (priority[t], instance.households[t].id),
+        )
+        taker_id = instance.households[taker].id
+        taker_score = score(instance.households[taker], unit, policy)
+        if pinned.get(taker) == u:
+            why, phrase = "pin", "pinned there by the coordinator"
+        elif taker_score >= own_score:
+            why = "fit_score"
+            phrase = f"scores it {taker_score} against {own_score}: a better fit"
+        else:
+            why, phrase = "income_quota", "the income quota needed it there"
+        return f"{unit.id} to {taker_id} ({phrase})", {
+            "unit": unit.id,
+            "went_to": taker_id,
+            "why": why,
+            "its_score": own_score,
+            "their_score": taker_score,
+            "its_priority": int(priority[h]),
+            "their_priority": int(priority[taker]),
+        }
 
     explanations: list[Unmatched] = []
     for h, household in enumerate(instance.households):
@@ -183,19 +234,29 @@ def explain_unmatched(
             continue
         feasible = int(feasible_counts[h])
         if feasible:
-            best_units = left_units[starts[h] : starts[h] + MAX_LISTED_UNITS]
-            named = [fate(u) for u in best_units[:MAX_NAMED_UNITS].tolist()]
+            best_units = left_units[starts[h] : min(starts[h + 1], starts[h] + MAX_LISTED_UNITS)]
+            fates = [fate(u) for u in best_units.tolist()]
+            named = "; ".join(phrase for phrase, _ in fates[:MAX_NAMED_UNITS])
             more = f" and {feasible - MAX_NAMED_UNITS} more" if feasible > MAX_NAMED_UNITS else ""
+            reasons = [f"its {feasible} feasible unit(s) went to others: {named}{more}"]
+            passed = [why_passed_over(h, u, own) for u, own in passed_over.get(h, [])]
+            n_passed = int(passed_over_counts[h])
+            if passed:
+                reasons.append(
+                    f"{n_passed} of them went to households of lower priority: "
+                    + "; ".join(phrase for phrase, _ in passed)
+                )
             explanations.append(
                 Unmatched(
                     household=household.id,
-                    reasons=(
-                        f"its {feasible} feasible unit(s) went to others: {'; '.join(named)}{more}",
-                    ),
+                    reasons=tuple(reasons),
                     detail={
                         "kind": "outcompeted",
                         "feasible_unit_count": feasible,
                         "feasible_units": unit_ids[best_units].tolist(),
+                        "kept_from_it": [kept for _, kept in fates],
+                        "passed_over_count": n_passed,
+                        "passed_over": [item for _, item in passed],
                     },
                 )
             )
@@ -238,6 +299,23 @@ def explain_unmatched(
     return explanations
 
 
+def priorities(instance: Instance, policy: Policy) -> NDArray[np.int64]:
+    """Each household's priority points (waiting and urgency): its claim to go first."""
+    return np.array(
+        [sum(priority_points(h, policy).values()) for h in instance.households], dtype=np.int64
+    )
+
+
+def lowest_taker_priorities(
+    units: int, priority: NDArray[np.int64], assignment: list[tuple[int, int]]
+) -> NDArray[np.int64]:
+    """Per unit, the lowest priority among the households it went to (int64 max: none)."""
+    lowest = np.full(units, np.iinfo(np.int64).max, dtype=np.int64)
+    for h, u in assignment:
+        lowest[u] = min(lowest[u], priority[h])
+    return lowest
+
+
 def justified_envy_pairs(
     instance: Instance,
     policy: Policy,
@@ -248,14 +326,11 @@ def justified_envy_pairs(
     stayed unmatched or got a unit it scores lower than u."""
     if not assignment or not len(candidates):
         return 0
-    priority = np.array(
-        [sum(priority_points(h, policy).values()) for h in instance.households], dtype=np.int64
-    )
+    priority = priorities(instance, policy)
     own_unit = np.full(len(instance.households), -1, dtype=np.int64)
-    lowest_taker_priority = np.full(len(instance.units), np.iinfo(np.int64).max, dtype=np.int64)
     for h, u in assignment:
         own_unit[h] = u
-        lowest_taker_priority[u] = min(lowest_taker_priority[u], priority[h])
+    lowest_taker_priority = lowest_taker_priorities(len(instance.units), priority, assignment)
     own_score = np.full(len(instance.households), np.iinfo(np.int64).min, dtype=np.int64)
     single, runs = candidates.single, candidates.runs
     is_own = own_unit[single.household] == single.unit
@@ -275,26 +350,26 @@ def justified_envy_pairs(
 
     # A run's pairs share a score: only runs scoring above the household's own unit count.
     better = runs.taken(own_score[runs.household] < runs.score)
-    return envied(single) + _envied_in_runs(
-        better, candidates.layout, lowest_taker_priority, priority
-    )
+    envious_in_runs = envied_in_runs(better, candidates.layout, lowest_taker_priority, priority)
+    return envied(single) + int(envious_in_runs.sum())
 
 
-def _envied_in_runs(
+def envied_in_runs(
     runs: PairRuns,
     layout: ChainLayout,
     lowest_taker_priority: NDArray[np.int64],
     priority: NDArray[np.int64],
-) -> int:
-    """How many of the runs' pairs (h, u) have u taken by a household of lower priority
-    than h. A run's units are a range of its chain's slots, so it is counted from prefix
-    counts over the slots, one pass per priority level among the runs' households, never
-    pair by pair (the runs of a national round stand for hundreds of millions of pairs).
-    Levels are few: a priority is whole days of waiting up to a cap, plus the urgent bonus,
-    so at most 2 x (cap + 1) of them (1,462 by default), and never more than the households'
-    distinct registration dates, twice."""
+) -> NDArray[np.int64]:
+    """For each run, how many of its pairs (h, u) have u taken by a household of lower
+    priority than h. A run's units are a range of its chain's slots, so it is counted from
+    prefix counts over the slots, one pass per priority level among the runs' households,
+    never pair by pair (the runs of a national round stand for hundreds of millions of
+    pairs). Levels are few: a priority is whole days of waiting up to a cap, plus the urgent
+    bonus, so at most 2 x (cap + 1) of them (1,462 by default), and never more than the
+    households' distinct registration dates, twice."""
+    envious = np.zeros(len(runs), dtype=np.int64)
     if not len(runs):
-        return 0
+        return envious
     slot_taker_priority = lowest_taker_priority[layout.chain_units]
     first_slot = layout.chain_starts[runs.chain] + runs.first
     end_slot = layout.chain_starts[runs.chain] + runs.last + 1
@@ -302,9 +377,44 @@ def _envied_in_runs(
     order = np.argsort(run_priority, kind="stable")
     levels, level_starts = np.unique(run_priority[order], return_index=True)
     level_bounds = np.r_[level_starts, order.size]
-    envious = 0
     for level, start, stop in zip(levels, level_bounds[:-1], level_bounds[1:], strict=True):
         taken_below = np.r_[0, np.cumsum(slot_taker_priority < level)]
         group = order[start:stop]
-        envious += int((taken_below[end_slot[group]] - taken_below[first_slot[group]]).sum())
+        envious[group] = taken_below[end_slot[group]] - taken_below[first_slot[group]]
     return envious
+
+
+def passed_over_units(
+    instance: Instance,
+    policy: Policy,
+    candidates: CandidateSet,
+    assignment: list[tuple[int, int]],
+    unmatched: NDArray[np.bool_],
+) -> tuple[dict[int, list[tuple[int, int]]], NDArray[np.int64]]:
+    """For each unmatched household, its feasible units that went to a household of lower
+    priority: the best MAX_NAMED_UNITS (unit, its score there), by its score then unit id,
+    and how many there are in all."""
+    priority = priorities(instance, policy)
+    lowest = lowest_taker_priorities(len(instance.units), priority, assignment)
+    single, runs = candidates.single, candidates.runs
+    single_counts = lowest[single.unit] < priority[single.household]
+    of_unmatched = unmatched[runs.household]
+    run_counts = np.zeros(len(runs), dtype=np.int64)
+    run_counts[of_unmatched] = envied_in_runs(
+        runs.taken(of_unmatched), candidates.layout, lowest, priority
+    )
+    pairs, counts = candidates.best_pairs_of(unmatched, MAX_NAMED_UNITS, single_counts, run_counts)
+    pairs = pairs.taken(lowest[pairs.unit] < priority[pairs.household])
+    unit_ids = np.array([u.id for u in instance.units], dtype=object)
+    id_rank = np.argsort(np.argsort(unit_ids.astype(str), kind="stable"))
+    order = _best_first(pairs.household, pairs.score, id_rank[pairs.unit])
+    listed: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for h, u, pair_score in zip(
+        pairs.household[order].tolist(),
+        pairs.unit[order].tolist(),
+        pairs.score[order].tolist(),
+        strict=True,
+    ):
+        if len(listed[h]) < MAX_NAMED_UNITS:
+            listed[h].append((u, pair_score))
+    return listed, counts

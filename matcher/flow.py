@@ -54,6 +54,9 @@ class FlowNetwork:
     households: int
     size: int | None = None  # households housed by max_profit's flows; None: any number
     chained: ChainedGraph | None = None  # the same flows with fewer arcs (matcher/chains.py)
+    # With k > 1 candidates per unit (and no quota), units with a candidate come first: each
+    # unit's arc is split into its first place (1 where no pin covers it yet) and the rest.
+    first_places: IntArray | None = None
 
     @classmethod
     def build(
@@ -109,6 +112,17 @@ class FlowNetwork:
             return network
         chains = UnitChains.build(single.household.size, runs, candidates.layout)
         return replace(network, chained=ChainedGraph.build(network, chains))
+
+    def filling_units_first(self, places_per_unit: int) -> FlowNetwork:
+        """This network, whose `max_flow_min_cost` gives a candidate to as many units as it
+        can before it looks at how many households it houses (k = `places_per_unit` > 1
+        candidates per unit): each unit's first place, where no pin took it, is an arc of
+        its own (see `_solve`)."""
+        first_places = (self.unit_capacity == places_per_unit).astype(np.int64)
+        split = replace(self, first_places=first_places, chained=None)
+        if self.chained is None:
+            return split
+        return replace(split, chained=ChainedGraph.build(split, self.chained.chains))
 
     @property
     def compact(self) -> bool:
@@ -199,17 +213,31 @@ class FlowNetwork:
             (1 + np.arange(self.households)).astype(np.int32),
             np.ones(self.households, dtype=np.int64),
         )
-        after = Arcs(
-            np.r_[unit_node + np.arange(self.units), building_node + np.arange(n_buildings)],
-            np.r_[
-                np.where(
-                    self.building_of_unit >= 0, building_node + self.building_of_unit, self.sink
-                ),
-                np.full(n_buildings, self.sink),
-            ],
-            np.r_[self.unit_capacity, self.building_capacity],
+        unit_tails = unit_node + np.arange(self.units)
+        unit_heads = np.where(
+            self.building_of_unit >= 0, building_node + self.building_of_unit, self.sink
         )
-        return before, after
+        if self.first_places is None:
+            unit_arcs = Arcs(unit_tails, unit_heads, self.unit_capacity)
+        else:  # first places, then the other places (see extra_place_arcs)
+            unit_arcs = Arcs(
+                np.r_[unit_tails, unit_tails],
+                np.r_[unit_heads, unit_heads],
+                np.r_[self.first_places, self.unit_capacity - self.first_places],
+            )
+        building_arcs = Arcs(
+            building_node + np.arange(n_buildings),
+            np.full(n_buildings, self.sink),
+            self.building_capacity,
+        )
+        return before, Arcs.joined([unit_arcs, building_arcs])
+
+    @property
+    def after_arc_count(self) -> int:
+        """Arcs after the pairs: units (twice when their first places are split off) and
+        buildings."""
+        split = self.first_places is not None
+        return self.units * (2 if split else 1) + int(self.building_capacity.size)
 
     def arcs(self) -> Arcs:
         """Every arc: source -> household, one per pair, then units and buildings."""
@@ -225,7 +253,7 @@ class FlowNetwork:
     def arc_count(self) -> int:
         """Arcs of the network with one arc per pair held."""
         held = int(self.pair_household.size)
-        return self.households + held + self.units + int(self.building_capacity.size)
+        return self.households + held + self.after_arc_count
 
     def _costs(self, pair_costs: NDArray[np.integer[Any]]) -> IntArray:
         costs = np.zeros(self.arc_count, dtype=np.int64)
@@ -271,11 +299,15 @@ class FlowNetwork:
         costs = np.zeros(tails.size, dtype=np.int64)
         costs[weighted] = best - profits[weighted]
         del profits
-        if not lexicographic and self.size is None:  # the bypass carries those unhoused
+        bypass_cost = best if not lexicographic and self.size is None else None
+        if lexicographic and self.first_places is not None:
+            bypass_cost = self._fill_units_first(costs, best)
+            lexicographic = bypass_cost is None
+        if bypass_cost is not None:  # the bypass carries those unhoused
             tails = np.append(tails, np.int32(self.source))
             heads = np.append(heads, np.int32(self.sink))
             capacities = np.append(capacities, self.households)
-            costs = np.append(costs, best)
+            costs = np.append(costs, bypass_cost)
         # A common factor of every cost changes no optimum, but OR-tools' cost scaling takes
         # a phase per factor of 5 in the cost range: the quota's costs are multiples of 500
         # (SCALE times the score, the multiplier times q), measured 24% faster a solve.
@@ -294,6 +326,37 @@ class FlowNetwork:
         if chained is None or run_profits is None:
             return np.flatnonzero(flow.flows(np.arange(weighted.start, weighted.stop)) > 0)
         return chained.pairs_of(flow)
+
+    def _fill_units_first(self, costs: IntArray, best: int) -> int | None:
+        """Weights a flow's places beyond each unit's first (`costs` holds every arc's, the
+        last `after_arc_count` being the units' and buildings'), so that the best flow gives
+        a candidate to the most units, then houses the most households, then scores best.
+        Returns the bypass's cost when that needs a flow of any size (None: the lexicographic
+        maximum flow does it).
+
+        A unit's extra place costs more than any score difference across the flows, so among
+        maximum flows the cheapest gives the most units a candidate. Without building caps
+        some maximum flow also gives as many units a candidate as any flow can (Mendelsohn-
+        Dulmage, on the units' places as vertices), so the lexicographic solve is exact. A
+        building cap breaks that (two places of one unit can fill a building that also holds
+        another unit nobody else can take), so there every order of the three is a big-M
+        weight of the flow of any size: covering a unit outweighs any number of households
+        housed, which outweighs any score."""
+        start = costs.size - self.after_arc_count + self.units
+        extra = slice(start, start + self.units)
+        housed_weight = best * (self.households + 1) + 1  # more than any score difference
+        if not self.building_capacity.size:
+            costs[extra] = housed_weight
+            return None
+        cover_weight = (housed_weight + best) * (self.households + 1) + 1
+        bypass_cost = best + housed_weight + cover_weight
+        if bypass_cost >= 2**62 // (self.nodes + 2):  # OR-tools scales costs by the nodes
+            raise SolverError(
+                "the round is too large to weigh units with a candidate first under building "
+                "caps: set candidates_per_unit to 1 or drop max_per_building"
+            )
+        costs[extra] = cover_weight
+        return bypass_cost
 
     def max_flow_min_cost(self) -> IntArray:
         """Positions of the pairs of a maximum flow (most households) that, among maximum
@@ -339,6 +402,7 @@ class FlowNetwork:
         """Flow on every arc of max_profit's model when the pairs `chosen` are used: a
         household's arc carries what leaves the household, a unit's or building's arc what
         enters the unit or building, and the bypass, if any, the rest."""
+        assert self.first_places is None, "the quota's networks keep one arc a unit"
         tails, heads, _ = self._model()
         flows = np.zeros(tails.size, dtype=np.int64)
         pairs_end = self.first_pair_arc + self.pairs
@@ -528,7 +592,7 @@ class ChainedGraph:
             chains.entry_run.size,
             chains.tails.size,
             chains.layout.slots,
-            network.units + network.building_capacity.size,  # units and buildings onwards
+            network.after_arc_count,  # units and buildings onwards
         ]
         ends = np.cumsum(sizes)
         return cls(

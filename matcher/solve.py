@@ -32,14 +32,17 @@ from matcher.candidates import (
 )
 from matcher.explain import explain_unmatched, justified_envy_pairs
 from matcher.flow import FlowNetwork
+from matcher.income import is_low_income
 from matcher.quota import SCALE, quota_met, solve_with_quota
 from matcher.rules import violations
 from matcher.score import score_breakdown
 from matcher.types import (
+    IncomeQuota,
     Instance,
     Match,
     PinOutcome,
     Policy,
+    QuotaEffect,
     RoundResult,
     RoundStats,
     Status,
@@ -81,6 +84,7 @@ def _apply_pins(
     unit_index = {u.id: i for i, u in enumerate(instance.units)}
     applied: dict[int, int] = {}
     unit_load: dict[int, int] = defaultdict(int)
+    building_load: dict[str, int] = defaultdict(int)
     outcomes: list[PinOutcome] = []
     for household_id, unit_id in sorted(policy.pinned_pairs):
         h, u = household_index.get(household_id), unit_index.get(unit_id)
@@ -102,8 +106,22 @@ def _apply_pins(
         if unit_load[u] >= policy.candidates_per_unit:
             outcomes.append(PinOutcome(household_id, unit_id, False, "unit already full of pins"))
             continue
+        building = instance.units[u].building_id
+        if (
+            policy.max_per_building is not None
+            and building is not None
+            and building_load[building] >= policy.max_per_building
+        ):
+            outcomes.append(
+                PinOutcome(
+                    household_id, unit_id, False, f"building {building} already full of pins"
+                )
+            )
+            continue
         applied[h] = u
         unit_load[u] += 1
+        if building is not None:
+            building_load[building] += 1
         outcomes.append(PinOutcome(household_id, unit_id, True, "pinned"))
     return applied, outcomes
 
@@ -113,6 +131,42 @@ class Solution:
     pairs: list[tuple[int, int]]
     bound_slack: int  # how far, in score points, the best bound lies above this solution
     notes: list[str]
+    housed_without_quota: int | None = None  # pins included; None: no quota
+
+
+def quota_effect(
+    instance: Instance, quota: IncomeQuota, assignment: list[tuple[int, int]], without: int
+) -> QuotaEffect:
+    """The quota's share reached and what it cost, from the matches themselves."""
+    low = [is_low_income(h, quota) for h in instance.households]
+    outside = [h for h, u in assignment if not instance.units[u].in_priority_neighbourhood]
+    low_outside = sum(low[h] for h in outside)
+    return QuotaEffect(
+        low_income_households=sum(low),
+        matched_outside=len(outside),
+        low_income_matched_outside=low_outside,
+        share_reached=round(low_outside / len(outside), 4) if outside else None,
+        housed_without_quota=without,
+        housed_fewer=without - len(assignment),
+    )
+
+
+def quota_warnings(instance: Instance, quota: IncomeQuota) -> list[str]:
+    """Words for a threshold that qualifies few or no households: the quota then empties
+    units outside priority neighbourhoods rather than housing low-income households."""
+    low = sum(is_low_income(h, quota) for h in instance.households)
+    threshold = f"{quota.threshold_eur_per_consumption_unit:,.0f} EUR a year per consumption unit"
+    if low == 0:
+        return [
+            f"income quota: no household of this round is under the threshold of {threshold}: "
+            "no unit outside priority neighbourhoods can be matched (check the threshold)"
+        ]
+    if low < quota.share * len(instance.households):
+        return [
+            f"income quota: only {low} of {len(instance.households)} households are under "
+            f"the threshold of {threshold}: the quota may leave units empty"
+        ]
+    return []
 
 
 def _assign(
@@ -121,11 +175,25 @@ def _assign(
     def pairs(households: NDArray[Any], units: NDArray[Any]) -> list[tuple[int, int]]:
         return list(zip(households.tolist(), units.tolist(), strict=True))
 
+    quota = policy.income_quota
+    k = policy.candidates_per_unit
+    if k > 1 and quota is None:
+        chosen = network.filling_units_first(k).max_flow_min_cost()
+        return Solution(pairs(*network.pairs_at(chosen)), 0, [])
     chosen = network.max_flow_min_cost()
     assignment = pairs(*network.pairs_at(chosen))
-    quota = policy.income_quota
-    if quota is None or quota_met(instance, quota, list(pinned.items()) + assignment):
-        return Solution(assignment, 0, [])
+    notes = []
+    if k > 1:
+        notes.append(
+            f"with the income quota, {k} candidates per unit are placed to house the most "
+            "households, not to give the most units a candidate first"
+        )
+    if quota is None:
+        return Solution(assignment, 0, notes)
+    housed_without_quota = len(pinned) + len(assignment)
+    notes += quota_warnings(instance, quota)
+    if quota_met(instance, quota, list(pinned.items()) + assignment):
+        return Solution(assignment, 0, notes, housed_without_quota)
 
     # The quota weighs pairs one by one: every pair of the round is made (checked first).
     if network.pairs > MAX_ARCS:
@@ -138,7 +206,7 @@ def _assign(
     places = len(instance.units) * policy.candidates_per_unit
     big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
     outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, unconstrained)
-    notes = [f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)"]
+    notes.append(f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)")
     if outcome.estimate_note:
         notes.append(f"income quota: {outcome.estimate_note}")
     if outcome.closing_note:
@@ -150,12 +218,13 @@ def _assign(
             "income quota cannot be met with the pinned pairs: the round houses the most "
             "households it can and does NOT meet the quota"
         )
-        return Solution(assignment, 0, notes)
+        return Solution(assignment, 0, notes, housed_without_quota)
     slack = (outcome.bound - outcome.value) // SCALE
     return Solution(
         pairs(network.pair_household[outcome.chosen], network.pair_unit[outcome.chosen]),
         slack,
         notes,
+        housed_without_quota,
     )
 
 
@@ -204,8 +273,10 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
     solved = perf_counter()
 
     matches = _ranked_matches(instance, policy, assignment)
-    unmatched = explain_unmatched(instance, policy, table, candidates, assignment)
+    unmatched = explain_unmatched(instance, policy, table, candidates, assignment, pinned)
     envy = justified_envy_pairs(instance, policy, candidates, assignment)
+    passed_over = [u for u in unmatched if u.detail.get("passed_over_count")]
+    household_index = {h.id: i for i, h in enumerate(instance.households)}
     explained = perf_counter()
 
     objective = sum(m.score for m in matches)
@@ -215,11 +286,24 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
         units=len(instance.units),
         candidate_pairs=len(candidates),
         matched=len(matches),
+        units_with_candidates=len({m.unit for m in matches}),
+        candidates=len(matches),
         objective=objective,
         best_bound=best_bound,
         gap=round((best_bound - objective) / best_bound, 6) if best_bound > 0 else 0.0,
         optimal=solution.bound_slack == 0,
+        passed_over_households=len(passed_over),
+        passed_over_urgent=sum(
+            instance.households[household_index[u.household]].urgent for u in passed_over
+        ),
         justified_envy_pairs=envy,
+        income_quota=(
+            None
+            if policy.income_quota is None or solution.housed_without_quota is None
+            else quota_effect(
+                instance, policy.income_quota, assignment, solution.housed_without_quota
+            )
+        ),
         seconds={
             "candidates": round(generated - started, 4),
             "solve": round(solved - generated, 4),

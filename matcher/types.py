@@ -168,17 +168,35 @@ class Status(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaEffect:
+    """What the income quota did to a round, for a coordinator to weigh it."""
+
+    low_income_households: int  # households of the round under the threshold
+    matched_outside: int  # matches on units outside priority neighbourhoods
+    low_income_matched_outside: int  # of those, to low-income households
+    share_reached: float | None  # their share (None: no match outside)
+    housed_without_quota: int  # households the same round houses without the quota
+    housed_fewer: int  # how many fewer the quota houses
+
+
+@dataclass(frozen=True, slots=True)
 class RoundStats:
     households: int
     units: int
     candidate_pairs: int
-    matched: int
+    matched: int  # households with a proposal (each is in at most one unit's list)
+    units_with_candidates: int
+    candidates: int  # proposals: equal to matched
     objective: int
     best_bound: int
     gap: float
     optimal: bool
-    justified_envy_pairs: int
+    # unmatched households a feasible unit of which went to a household of lower priority
+    passed_over_households: int
+    passed_over_urgent: int  # of those, the urgent ones
+    justified_envy_pairs: int  # feasible pairs (h, u), u to lower priority, h scoring u higher
     seconds: dict[str, float]
+    income_quota: QuotaEffect | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,7 +310,12 @@ class UnmatchedOut(BaseModel):
         default_factory=dict,
         description="Machine-readable: kind (no_feasible_unit | outcompeted), "
         "units_ruled_out_by, relaxations; for an outcompeted household feasible_unit_count "
-        "and feasible_units (its best 100 at most, by its score, then id)",
+        "(every feasible unit), feasible_units (its best 100 at most, by its score, then "
+        "id), kept_from_it (for each of those: unit, kept_by household | pin | building_cap "
+        "| income_quota, and the households or building), passed_over_count (its feasible "
+        "units that went to a household of lower priority) and passed_over (the best 10 of "
+        "those: unit, went_to, why fit_score | pin | income_quota, its_score, their_score, "
+        "its_priority, their_priority)",
     )
 
 
@@ -321,17 +326,42 @@ class PinOut(BaseModel):
     reason: str
 
 
+class QuotaEffectOut(BaseModel):
+    low_income_households: int = Field(description="Households of the round under the threshold")
+    matched_outside: int = Field(description="Matches on units outside priority neighbourhoods")
+    low_income_matched_outside: int = Field(description="Of those, to low-income households")
+    share_reached: float | None = Field(description="Their share (null: no match outside)")
+    housed_without_quota: int = Field(description="Households housed by the same round without it")
+    housed_fewer: int = Field(description="How many fewer households the quota houses")
+
+
 class StatsOut(BaseModel):
     households: int
     units: int
     candidate_pairs: int
-    matched: int
+    matched: int = Field(
+        description="Households with a proposal; each is in at most one unit's list, so "
+        "this equals candidates"
+    )
+    units_with_candidates: int = Field(description="Units given at least one candidate")
+    candidates: int = Field(description="Proposals: matches over every unit's list")
     objective: int = Field(description="Total score of the matches")
     best_bound: int
     gap: float
     optimal: bool
-    justified_envy_pairs: int
+    passed_over_households: int = Field(
+        description="Unmatched households a feasible unit of which went to a household of "
+        "lower priority (each is listed in its unmatched detail, passed_over)"
+    )
+    passed_over_urgent: int = Field(description="Of passed_over_households, the urgent ones")
+    justified_envy_pairs: int = Field(
+        description="Feasible pairs (h, u) where u went to a household of lower priority "
+        "than h while h stayed unmatched or got a unit it scores lower (docs/scoring.md)"
+    )
     seconds: dict[str, float] = Field(description="Time of each phase, and the total")
+    income_quota: QuotaEffectOut | None = Field(
+        default=None, description="What the income quota did (null: no quota)"
+    )
 
 
 class RoundOut(BaseModel):
@@ -365,8 +395,17 @@ def result_to_json(result: matcher.RoundResult) -> dict[str, Any]:
             for p in result.pins
         ],
         notes=list(result.notes),
-        stats=StatsOut(**{name: getattr(result.stats, name) for name in StatsOut.model_fields}),
+        stats=StatsOut(
+            **{name: getattr(result.stats, name) for name in StatsOut.model_fields}
+            | {"income_quota": _quota_effect(result.stats.income_quota)}
+        ),
     ).model_dump(mode="json")
+
+
+def _quota_effect(effect: matcher.QuotaEffect | None) -> QuotaEffectOut | None:
+    if effect is None:
+        return None
+    return QuotaEffectOut(**{name: getattr(effect, name) for name in QuotaEffectOut.model_fields})
 
 
 def solve_round_text(text: str, geocoder: Geocoder) -> dict[str, Any]:

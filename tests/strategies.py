@@ -77,9 +77,15 @@ def units(draw: st.DrawFn, index: int) -> Unit:
 
 
 @st.composite
-def instances(draw: st.DrawFn, max_households: int = 12, max_units: int = 10) -> Instance:
-    n_households = draw(st.integers(0, max_households))
-    n_units = draw(st.integers(0, max_units))
+def instances(
+    draw: st.DrawFn,
+    max_households: int = 12,
+    max_units: int = 10,
+    min_households: int = 0,
+    min_units: int = 0,
+) -> Instance:
+    n_households = draw(st.integers(min_households, max_households))
+    n_units = draw(st.integers(min_units, max_units))
     return Instance(
         tuple(draw(households(i)) for i in range(n_households)),
         tuple(draw(units(i)) for i in range(n_units)),
@@ -104,12 +110,18 @@ def policies(draw: st.DrawFn, instance: Instance, allow_pins: bool = True) -> Po
 
 
 @st.composite
-def chainable_instances(draw: st.DrawFn, max_households: int = 12, max_units: int = 10) -> Instance:
+def chainable_instances(
+    draw: st.DrawFn,
+    max_households: int = 12,
+    max_units: int = 10,
+    min_households: int = 0,
+    min_units: int = 0,
+) -> Instance:
     """Rounds whose units fall in few classes (alike but for cost and place) and whose
     households mostly have no workplace or care site: what matcher/chains.py groups. Units
     differ in surface band, access and lease kind, and households in what they accept, so
     requirement profiles span several classes and overlap (a unit in several chains)."""
-    instance = draw(instances(max_households=max_households, max_units=max_units))
+    instance = draw(instances(max_households, max_units, min_households, min_units))
     units = tuple(
         replace(
             unit,
@@ -149,3 +161,34 @@ def chainable_instances(draw: st.DrawFn, max_households: int = 12, max_units: in
         for household in households
     )
     return Instance(households, units)
+
+
+@st.composite
+def competing_rounds(
+    draw: st.DrawFn, max_households: int = 14, max_units: int = 8, chainable: bool = False
+) -> tuple[Instance, Policy]:
+    """Rounds where households compete: more households than units, resources and a policy
+    generous enough that most households have several feasible units, so that some are
+    outcompeted rather than left with nothing feasible. `chainable`: mostly households
+    without a place, in units of few classes (the runs and chains of matcher/chains.py)."""
+    n_units = draw(st.integers(1, max_units))
+    kind = chainable_instances if chainable else instances
+    base = draw(kind(max(max_households, n_units + 1), n_units, n_units + 1, n_units))
+    households = tuple(
+        replace(
+            h,
+            monthly_resources_eur=draw(st.floats(900, 2500, allow_nan=False)),
+            needs=replace(h.needs, wheelchair=False),
+            accepted_lease_kinds=frozenset(),
+        )
+        for h in base.households
+    )
+    units = tuple(replace(u, available_from=ROUND_DATE) for u in base.units)
+    instance = Instance(households, units)
+    policy = replace(
+        draw(policies(instance)),
+        max_commute_km=80.0,
+        max_effort_rate=0.5,
+        room_shortfall_allowed=1,
+    )
+    return instance, policy
