@@ -153,6 +153,7 @@ def explain_unmatched(
     left, feasible_counts = candidates.best_pairs_of(~is_matched, MAX_LISTED_UNITS)
     unit_ids = np.array([u.id for u in instance.units], dtype=object)
     id_rank = np.argsort(np.argsort(unit_ids.astype(str), kind="stable"))
+    priority = priorities(instance, policy)
     order = _best_first(left.household, left.score, id_rank[left.unit])
     left_units = left.unit[order]
     starts = np.searchsorted(left.household[order], np.arange(len(instance.households) + 1))
@@ -195,9 +196,8 @@ def explain_unmatched(
         raise AssertionError(f"feasible unit {unit.id} left empty in an optimal round")
 
     passed_over, passed_over_counts = passed_over_units(
-        instance, policy, candidates, assignment, ~is_matched
+        candidates, assignment, ~is_matched, priority, id_rank
     )
-    priority = priorities(instance, policy)
 
     def why_passed_over(h: int, u: int, own_score: int) -> tuple[str, dict[str, Any]]:
         """Why unit u went to a household of lower priority than h (unmatched): swapping
@@ -385,17 +385,16 @@ def envied_in_runs(
 
 
 def passed_over_units(
-    instance: Instance,
-    policy: Policy,
     candidates: CandidateSet,
     assignment: list[tuple[int, int]],
     unmatched: NDArray[np.bool_],
+    priority: NDArray[np.int64],
+    id_rank: NDArray[np.int64],
 ) -> tuple[dict[int, list[tuple[int, int]]], NDArray[np.int64]]:
     """For each unmatched household, its feasible units that went to a household of lower
-    priority: the best MAX_NAMED_UNITS (unit, its score there), by its score then unit id,
-    and how many there are in all."""
-    priority = priorities(instance, policy)
-    lowest = lowest_taker_priorities(len(instance.units), priority, assignment)
+    priority (`priority` per household): the best MAX_NAMED_UNITS (unit, its score there),
+    by its score then unit id (`id_rank` per unit), and how many there are in all."""
+    lowest = lowest_taker_priorities(id_rank.size, priority, assignment)
     single, runs = candidates.single, candidates.runs
     single_counts = lowest[single.unit] < priority[single.household]
     of_unmatched = unmatched[runs.household]
@@ -405,8 +404,6 @@ def passed_over_units(
     )
     pairs, counts = candidates.best_pairs_of(unmatched, MAX_NAMED_UNITS, single_counts, run_counts)
     pairs = pairs.taken(lowest[pairs.unit] < priority[pairs.household])
-    unit_ids = np.array([u.id for u in instance.units], dtype=object)
-    id_rank = np.argsort(np.argsort(unit_ids.astype(str), kind="stable"))
     order = _best_first(pairs.household, pairs.score, id_rank[pairs.unit])
     listed: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for h, u, pair_score in zip(
