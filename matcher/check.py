@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from matcher.income import quota_shortfall
+from matcher.income import quota_shortfall, with_threshold
 from matcher.rules import violations as pair_violations
 from matcher.score import score_breakdown
 from matcher.types import Instance, Policy, RoundResult, Status
@@ -58,7 +58,8 @@ def violations(instance: Instance, policy: Policy, result: RoundResult) -> list[
             for m in result.matches
             if m.household in households and m.unit in units
         ]
-        shortfall = quota_shortfall(policy.income_quota, pairs)
+        quota = with_threshold(policy.income_quota, instance.households)
+        shortfall = quota_shortfall(quota, pairs)
         if shortfall > 1e-9 and not any("cannot be met" in note for note in result.notes):
             problems.append(f"income quota missed by {shortfall:g} match(es)")
     unmatched = {u.household for u in result.unmatched}

@@ -5,7 +5,9 @@ Solver-agnostic (no OR-tools), so that check.py can verify a result with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from matcher.types import Household, IncomeQuota, Unit
 
@@ -20,10 +22,33 @@ def consumption_units(household: Household) -> float:
     )
 
 
+def annual_resources_per_unit(household: Household) -> float:
+    return 12 * household.monthly_resources_eur / consumption_units(household)
+
+
+def with_threshold(quota: IncomeQuota, households: Sequence[Household]) -> IncomeQuota:
+    """The quota with its threshold in euros: a first-quartile quota takes the threshold
+    that puts the round's poorest quarter under it (ceil(n / 4) households, and any tied
+    with the last of them), so that every rule downstream compares with one number."""
+    if not quota.first_quartile:
+        return quota
+    if not households:
+        return replace(quota, threshold_eur_per_consumption_unit=0.0, first_quartile=False)
+    values = sorted(annual_resources_per_unit(h) for h in households)
+    boundary = values[math.ceil(len(values) / 4) - 1]
+    return replace(
+        quota,
+        threshold_eur_per_consumption_unit=math.nextafter(boundary, math.inf),
+        first_quartile=False,
+    )
+
+
 def is_low_income(household: Household, quota: IncomeQuota) -> bool:
-    """Annual resources per consumption unit below the policy's threshold."""
-    annual_per_unit = 12 * household.monthly_resources_eur / consumption_units(household)
-    return annual_per_unit < quota.threshold_eur_per_consumption_unit
+    """Annual resources per consumption unit below the quota's threshold (a quota given as
+    the first quartile must be resolved with `with_threshold` first)."""
+    threshold = quota.threshold_eur_per_consumption_unit
+    assert threshold is not None, "resolve a first-quartile quota with with_threshold"
+    return annual_resources_per_unit(household) < threshold
 
 
 def quota_shortfall(quota: IncomeQuota, matches: Iterable[tuple[Household, Unit]]) -> float:

@@ -16,7 +16,7 @@ express, is handled by Lagrangian relaxation (matcher/quota.py), with its bound 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
 
@@ -32,7 +32,7 @@ from matcher.candidates import (
 )
 from matcher.explain import explain_unmatched, justified_envy_pairs
 from matcher.flow import FlowNetwork
-from matcher.income import is_low_income
+from matcher.income import is_low_income, with_threshold
 from matcher.quota import SCALE, quota_met, solve_with_quota
 from matcher.rules import violations
 from matcher.score import score_breakdown
@@ -69,6 +69,12 @@ def validate(instance: Instance, policy: Policy) -> None:
     quota = policy.income_quota
     if quota is not None and not (0 < quota.share <= 1):
         raise ValueError("income_quota.share must be in (0, 1]")
+    if quota is not None and (quota.threshold_eur_per_consumption_unit is None) != (
+        quota.first_quartile
+    ):
+        raise ValueError(
+            "income_quota needs either threshold_eur_per_consumption_unit or first_quartile"
+        )
     if quota is not None and abs(quota.share * SCALE - round(quota.share * SCALE)) > 1e-6:
         # The Lagrangian works in integers: a finer share would be enforced rounded.
         raise ValueError("income_quota.share has a resolution of 0.1%: give at most 3 decimals")
@@ -141,7 +147,9 @@ def quota_effect(
     low = [is_low_income(h, quota) for h in instance.households]
     outside = [h for h, u in assignment if not instance.units[u].in_priority_neighbourhood]
     low_outside = sum(low[h] for h in outside)
+    assert quota.threshold_eur_per_consumption_unit is not None
     return QuotaEffect(
+        threshold_eur_per_consumption_unit=round(quota.threshold_eur_per_consumption_unit, 2),
         low_income_households=sum(low),
         matched_outside=len(outside),
         low_income_matched_outside=low_outside,
@@ -155,7 +163,9 @@ def quota_warnings(instance: Instance, quota: IncomeQuota) -> list[str]:
     """Words for a threshold that qualifies few or no households: the quota then empties
     units outside priority neighbourhoods rather than housing low-income households."""
     low = sum(is_low_income(h, quota) for h in instance.households)
-    threshold = f"{quota.threshold_eur_per_consumption_unit:,.0f} EUR a year per consumption unit"
+    threshold = (
+        f"{quota.threshold_eur_per_consumption_unit or 0:,.0f} EUR a year per consumption unit"
+    )
     if low == 0:
         return [
             f"income quota: no household of this round is under the threshold of {threshold}: "
@@ -262,6 +272,10 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
     """
     started = perf_counter()
     validate(instance, policy)
+    if policy.income_quota is not None:
+        policy = replace(
+            policy, income_quota=with_threshold(policy.income_quota, instance.households)
+        )
     table = UnitTable.build(instance, policy)
     candidates = generate_candidates(instance, policy, table)
     generated = perf_counter()

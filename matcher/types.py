@@ -104,11 +104,15 @@ class Weights:
 
 @dataclass(frozen=True, slots=True)
 class IncomeQuota:
-    """Of matched units outside priority neighbourhoods, at least `share` go to households
-    whose annual resources per OECD consumption unit are below the threshold."""
+    """Of matched units outside priority neighbourhoods, at least `share` go to low-income
+    households: those whose annual resources per OECD consumption unit are below the
+    threshold or, with `first_quartile`, among the round's poorest quarter by that measure
+    (as French law writes it, L441-1 CCH: the first quartile of the waiting list's
+    resources). Give exactly one of the two."""
 
     share: float
-    threshold_eur_per_consumption_unit: float
+    threshold_eur_per_consumption_unit: float | None = None
+    first_quartile: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +175,7 @@ class Status(enum.StrEnum):
 class QuotaEffect:
     """What the income quota did to a round, for a coordinator to weigh it."""
 
+    threshold_eur_per_consumption_unit: float  # the one applied (a first quartile's, resolved)
     low_income_households: int  # households of the round under the threshold
     matched_outside: int  # matches on units outside priority neighbourhoods
     low_income_matched_outside: int  # of those, to low-income households

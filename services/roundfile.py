@@ -106,7 +106,20 @@ class UnitIn(Locatable):
 
 class IncomeQuotaIn(Strict):
     share: Annotated[float, Field(gt=0, le=1)]
-    threshold_eur_per_consumption_unit: Annotated[float, Field(gt=0)]
+    threshold_eur_per_consumption_unit: Annotated[float | None, Field(gt=0)] = Field(
+        default=None, description="Low income: annual resources per consumption unit below this"
+    )
+    first_quartile: bool = Field(
+        default=False,
+        description="Low income: among the round's poorest quarter by annual resources per "
+        "consumption unit (as French law writes it); instead of a threshold",
+    )
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> Self:
+        if (self.threshold_eur_per_consumption_unit is None) != self.first_quartile:
+            raise ValueError("give threshold_eur_per_consumption_unit or first_quartile: true")
+        return self
 
     @field_validator("share")
     @classmethod
@@ -191,7 +204,9 @@ def to_policy(policy: PolicyIn) -> matcher.Policy:
         max_effort_rate=policy.max_effort_rate,
         room_shortfall_allowed=policy.room_shortfall_allowed,
         candidates_per_unit=policy.candidates_per_unit,
-        income_quota=matcher.IncomeQuota(quota.share, quota.threshold_eur_per_consumption_unit)
+        income_quota=matcher.IncomeQuota(
+            quota.share, quota.threshold_eur_per_consumption_unit, quota.first_quartile
+        )
         if quota
         else None,
         max_per_building=policy.max_per_building,
@@ -327,6 +342,9 @@ class PinOut(BaseModel):
 
 
 class QuotaEffectOut(BaseModel):
+    threshold_eur_per_consumption_unit: float = Field(
+        description="The threshold applied (for a first-quartile quota, the one it resolved to)"
+    )
     low_income_households: int = Field(description="Households of the round under the threshold")
     matched_outside: int = Field(description="Matches on units outside priority neighbourhoods")
     low_income_matched_outside: int = Field(description="Of those, to low-income households")

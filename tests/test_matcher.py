@@ -54,7 +54,7 @@ from matcher.candidates import (
 from matcher.chains import PairRuns
 from matcher.flow import FlowNetwork
 from matcher.gap import _alternating_pieces, best_blend
-from matcher.income import is_low_income, quota_shortfall
+from matcher.income import annual_resources_per_unit, is_low_income, quota_shortfall, with_threshold
 from matcher.quota import MultiplierSearch, quota_weights
 from matcher.rules import feasible, violations
 from matcher.score import priority_points, score
@@ -154,7 +154,7 @@ def best_by_exhaustive_search(instance: Instance, policy: Policy) -> tuple[int, 
         nonlocal best
         if h == len(instance.households):
             if policy.income_quota is not None and quota_shortfall(
-                policy.income_quota,
+                with_threshold(policy.income_quota, instance.households),
                 [(instance.households[i], instance.units[u]) for i, u in chosen.items()],
             ):
                 return
@@ -215,6 +215,7 @@ def best_by_cp_sat(instance: Instance, policy: Policy) -> tuple[int, int]:
             )
     quota = policy.income_quota
     if quota is not None:
+        quota = with_threshold(quota, instance.households)
         share = Fraction(quota.share)
         outside = [
             i for i, (_, u) in enumerate(pairs) if not instance.units[u].in_priority_neighbourhood
@@ -448,13 +449,17 @@ def test_income_quota_holds_and_is_optimal_when_proven(data: st.DataObject) -> N
     check that a quota met by the round's own optimum is kept. Its effect in the statistics
     is recounted from the matches and from scipy's max-flow without the quota."""
     instance, policy = binding_quota_round(data, max_households=6, max_units=4)
+    if data.draw(st.booleans()):  # as French law writes it: the round's poorest quarter
+        assert policy.income_quota is not None
+        quartile = IncomeQuota(policy.income_quota.share, first_quartile=True)
+        policy = replace(policy, income_quota=quartile)
     result = solve(instance, policy)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
     assert result.stats.best_bound == result.stats.objective
     assert objective_of(instance, policy, result) == best_by_exhaustive_search(instance, policy)
-    quota = policy.income_quota
-    assert quota is not None
+    assert policy.income_quota is not None
+    quota = with_threshold(policy.income_quota, instance.households)
     effect = result.stats.income_quota
     assert effect is not None
     households = {h.id: h for h in instance.households}
@@ -472,6 +477,20 @@ def test_income_quota_holds_and_is_optimal_when_proven(data: st.DataObject) -> N
     without = max_matchable(instance, replace(policy, income_quota=None))
     assert effect.housed_without_quota == without
     assert effect.housed_fewer == without - result.stats.matched
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_first_quartile_quota_counts_the_poorest_quarter(data: st.DataObject) -> None:
+    """The households a first-quartile quota counts as low-income are the ceil(n / 4) with
+    the least resources per consumption unit, and any tied with the last of them: counted
+    here by ranking, not through the threshold it resolves to."""
+    instance = data.draw(instances(min_households=1))
+    quota = with_threshold(IncomeQuota(0.25, first_quartile=True), instance.households)
+    ranked = sorted(annual_resources_per_unit(h) for h in instance.households)
+    last = ranked[math.ceil(len(ranked) / 4) - 1]
+    expected = {h.id for h in instance.households if annual_resources_per_unit(h) <= last}
+    assert {h.id for h in instance.households if is_low_income(h, quota)} == expected
 
 
 def test_a_quota_threshold_that_qualifies_nobody_is_said_in_words() -> None:

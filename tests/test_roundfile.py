@@ -92,3 +92,19 @@ def test_unknown_commune_names_the_unit_path(geocoder: GazetteerGeocoder) -> Non
     document["units"][0]["postcode"] = ""
     with pytest.raises(InvalidRoundFile, match=r"\$\.units\[0\]: cannot geocode 'Rion'"):
         solve_round_text(json.dumps(document), geocoder)
+
+
+def test_a_quota_is_a_threshold_or_the_first_quartile(geocoder: GazetteerGeocoder) -> None:
+    """The quota as French law writes it (the round's poorest quarter) is accepted and its
+    threshold reported; giving both definitions, or neither, is refused at the quota's path."""
+    document = minimal_round(income_quota={"share": 0.25, "first_quartile": True})
+    result = solve_round_text(json.dumps(document), geocoder)
+    effect = result["stats"]["income_quota"]
+    assert effect["low_income_households"] == 1  # the one household is its own quarter
+    assert effect["threshold_eur_per_consumption_unit"] == pytest.approx(12 * 900, abs=0.01)
+    for quota in (
+        {"share": 0.25, "first_quartile": True, "threshold_eur_per_consumption_unit": 9000},
+        {"share": 0.25},
+    ):
+        with pytest.raises(InvalidRoundFile, match=r"\$\.policy\.income_quota"):
+            solve_round_text(json.dumps(minimal_round(income_quota=quota)), geocoder)
