@@ -113,6 +113,11 @@ class FlowNetwork:
         chains = UnitChains.build(single.household.size, runs, candidates.layout)
         return replace(network, chained=ChainedGraph.build(network, chains))
 
+    def with_unit_capacity(self, unit_capacity: IntArray) -> FlowNetwork:
+        """This network with these places left on each unit (the chains feed units by the
+        places they have, so they are laid out anew for each solve either way)."""
+        return replace(self, unit_capacity=unit_capacity)
+
     def filling_units_first(self, places_per_unit: int) -> FlowNetwork:
         """This network, whose `max_flow_min_cost` gives a candidate to as many units as it
         can before it looks at how many households it houses (k = `places_per_unit` > 1

@@ -204,6 +204,16 @@ def _assign(
     notes += quota_warnings(instance, quota)
     if quota_met(instance, quota, list(pinned.items()) + assignment):
         return Solution(assignment, 0, notes, housed_without_quota)
+    outside = np.array([not u.in_priority_neighbourhood for u in instance.units], dtype=np.bool_)
+    if not any(is_low_income(h, quota) for h in instance.households) and not any(
+        outside[u] for u in pinned.values()
+    ):
+        # Nobody can count toward the quota, so any match outside priority neighbourhoods
+        # breaks it: the round is the plain one on the other units (measured at 1,000 x
+        # 1,000: 0.1 s against 3.4 s and 25 flow solves for the multiplier search).
+        inside_only = network.with_unit_capacity(np.where(outside, 0, network.unit_capacity))
+        chosen = inside_only.max_flow_min_cost()
+        return Solution(pairs(*network.pairs_at(chosen)), 0, notes, housed_without_quota)
 
     # The quota weighs pairs one by one: every pair of the round is made (checked first).
     if network.pairs > MAX_ARCS:
