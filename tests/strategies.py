@@ -183,7 +183,16 @@ def competing_rounds(
         )
         for h in base.households
     )
-    units = tuple(replace(u, available_from=ROUND_DATE) for u in base.units)
+    # roomy enough for their rooms' occupants: the surface norm then rarely rules a unit out
+    units = tuple(
+        replace(
+            u,
+            available_from=ROUND_DATE,
+            surface_m2=draw(st.floats(18.0 * u.rooms, 30.0 + 18 * u.rooms)),
+            rent_eur=draw(st.floats(100, 550)),
+        )
+        for u in base.units
+    )
     instance = Instance(households, units)
     policy = replace(
         draw(policies(instance)),
