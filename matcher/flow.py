@@ -224,7 +224,7 @@ class FlowNetwork:
         )
         if self.first_places is None:
             unit_arcs = Arcs(unit_tails, unit_heads, self.unit_capacity)
-        else:  # first places, then the other places (see extra_place_arcs)
+        else:  # first places, then the other places (weighted in _fill_units_first)
             unit_arcs = Arcs(
                 np.r_[unit_tails, unit_tails],
                 np.r_[unit_heads, unit_heads],
