@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,7 @@ def explain_unmatched(
         if (building := instance.units[u].building_id) is not None:
             building_load[building] += 1
 
+    @cache  # a unit's fate is the same for every household told of it
     def fate(u: int) -> tuple[str, dict[str, Any]]:
         """What kept a feasible unit from this household, as a phrase and as data: the
         households it went to (and whether a coordinator pinned them), its building's cap,
@@ -199,6 +201,10 @@ def explain_unmatched(
         candidates, assignment, ~is_matched, priority, id_rank
     )
 
+    @cache  # a unit and its taker come up for every household passed over there
+    def score_of(h: int, u: int) -> int:
+        return score(instance.households[h], instance.units[u], policy)
+
     def why_passed_over(h: int, u: int, own_score: int) -> tuple[str, dict[str, Any]]:
         """Why unit u went to a household of lower priority than h (unmatched): swapping
         them would house as many households, so only a pin, the fit score (the taker
@@ -210,7 +216,7 @@ def explain_unmatched(
             key=lambda t: (priority[t], instance.households[t].id),
         )
         taker_id = instance.households[taker].id
-        taker_score = score(instance.households[taker], unit, policy)
+        taker_score = score_of(taker, u)
         if pinned.get(taker) == u:
             why, phrase = "pin", "pinned there by the coordinator"
         elif taker_score >= own_score:
