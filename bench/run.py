@@ -227,19 +227,13 @@ def highs_mip(
         CandidateSet(candidates, PairRuns.empty(), ChainLayout.of_chains([], len(instance.units))),
         {},
     )
-    bonus = int(candidates.score.max(initial=0)) * (households + 1) + 1
-    model = AssignmentMip(
-        households=candidates.household,
-        units=candidates.unit,
-        values=candidates.score.astype(np.int64) + bonus,
-        quota=weights,
-        quota_floor=0,
-        unit_places=network.unit_capacity,
-        building_of_unit=network.building_of_unit,
-        building_places=network.building_capacity,
-        must_house=np.zeros(households, dtype=np.bool_),
-        least_housed=0,
-        most_housed=households,
+    model, _ = AssignmentMip.whole_round(
+        (candidates.household, candidates.unit, candidates.score),
+        weights,
+        network.unit_capacity,
+        network.building_of_unit,
+        network.building_capacity,
+        households,
     )
     outcome = solve_assignment_mip(model, None, limit, 0)
     if outcome.chosen is None:

@@ -47,6 +47,36 @@ class AssignmentMip:
     least_housed: int
     most_housed: int
 
+    @classmethod
+    def whole_round(
+        cls,
+        pairs: tuple[NDArray[np.integer[Any]], NDArray[np.integer[Any]], NDArray[np.integer[Any]]],
+        quota: IntArray,
+        unit_places: IntArray,
+        building_of_unit: IntArray,
+        building_places: IntArray,
+        households: int,
+    ) -> tuple[AssignmentMip, int]:
+        """Every pair (households, units, scores) a variable, each household housed worth
+        more than any score difference (the returned big-M, added to each pair's value):
+        the round's lexicographic objective in one MIP, for peers and tests."""
+        pair_households, pair_units, scores = pairs
+        big_m = int(scores.max(initial=0)) * (households + 1) + 1
+        model = cls(
+            households=pair_households,
+            units=pair_units,
+            values=scores.astype(np.int64) + big_m,
+            quota=quota,
+            quota_floor=0,
+            unit_places=unit_places,
+            building_of_unit=building_of_unit,
+            building_places=building_places,
+            must_house=np.zeros(households, dtype=np.bool_),
+            least_housed=0,
+            most_housed=households,
+        )
+        return model, big_m
+
 
 @dataclass(frozen=True, slots=True)
 class MipOutcome:

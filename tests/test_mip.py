@@ -23,22 +23,13 @@ def whole_round(data: st.DataObject) -> tuple[AssignmentMip, int, object, object
     assert policy.income_quota is not None
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
     network = FlowNetwork.build(instance, policy, candidates, {}).expanded()
-    households = len(instance.households)
-    big_m = int(network.pair_score.max(initial=0)) * (households + 1) + 1
-    model = AssignmentMip(
-        households=network.pair_household,
-        units=network.pair_unit,
-        values=network.pair_score.astype(np.int64) + big_m,
-        quota=quota_weights(
-            instance, policy.income_quota, network.pair_household, network.pair_unit
-        ),
-        quota_floor=0,
-        unit_places=network.unit_capacity,
-        building_of_unit=network.building_of_unit,
-        building_places=network.building_capacity,
-        must_house=np.zeros(households, dtype=np.bool_),
-        least_housed=0,
-        most_housed=households,
+    model, big_m = AssignmentMip.whole_round(
+        (network.pair_household, network.pair_unit, network.pair_score),
+        quota_weights(instance, policy.income_quota, network.pair_household, network.pair_unit),
+        network.unit_capacity,
+        network.building_of_unit,
+        network.building_capacity,
+        len(instance.households),
     )
     return model, big_m, instance, policy
 
