@@ -129,6 +129,27 @@ class FlowNetwork:
             return split
         return replace(split, chained=ChainedGraph.build(split, self.chained.chains))
 
+    def first_places_apart(self, places_per_unit: int) -> FlowNetwork:
+        """This expanded network with each unit split in two, its first place (where no pin
+        took it) and its other places, and every pair made twice, once on each: the pair at
+        position p in this network is at p (first place) and p + pairs (other places) in the
+        new one, and unit u's places are units u and u + units. A bonus on the first-place
+        pairs then gives units a candidate first in models that weigh pairs one by one (the
+        income quota's), where `filling_units_first` weighs the units' arcs. Building caps
+        hold both places of a unit."""
+        assert not self.compact
+        first = (self.unit_capacity == places_per_unit).astype(np.int64)
+        return replace(
+            self,
+            pair_household=np.r_[self.pair_household, self.pair_household],
+            pair_unit=np.r_[self.pair_unit, self.pair_unit + np.int32(self.units)],
+            pair_score=np.r_[self.pair_score, self.pair_score],
+            unit_capacity=np.r_[first, self.unit_capacity - first],
+            building_of_unit=np.r_[self.building_of_unit, self.building_of_unit],
+            size=None,
+            chained=None,
+        )
+
     @property
     def compact(self) -> bool:
         """Whether the runs' pairs are left to the chains, not held one by one."""

@@ -67,13 +67,15 @@ def close_gap(
     quota_weights: IntArray,
     quota_offset: int,
     scale: int,
-    big_m: int,
+    big_m: int | None,
     time_limit_s: float,
     seed: int,
 ) -> Closure:
     """`best` is the best quota-meeting flow and its value (scaled); `pair_values` the scaled
     value of each pair, scale * (big_m + score), and `quota_weights` its weight in the quota
-    (sum + offset >= 0)."""
+    (sum + offset >= 0). big_m None: the values weigh something above housing (a unit's
+    first place, with k > 1 candidates per unit), so a better flow may house fewer and the
+    number housed is not bounded."""
     best_chosen, best_value = best
     budget = anchor.bound - best_value  # a better flow's changes have total regret < budget
     if budget <= 0:
@@ -121,12 +123,15 @@ def close_gap(
 
     index = np.flatnonzero(free)
     fixed_count = int(fixed_on.sum())
-    least = int(best_chosen.sum())
-    most = int(anchor.bound // (scale * big_m))
-    # A better flow houses at least as many as the best one (big_m outweighs any score), and
-    # no more than the bound allows: usually the same number, which leaves only the score to
-    # maximise, with small coefficients.
-    scores = pair_values[index] // scale - big_m
+    values = pair_values[index] // scale
+    least, most = fixed_count, network.households
+    if big_m is not None:
+        # A better flow houses at least as many as the best one (big_m outweighs any score),
+        # and no more than the bound allows: usually the same number, which leaves only the
+        # score to maximise, with small coefficients.
+        least, most = int(best_chosen.sum()), int(anchor.bound // (scale * big_m))
+        if most == least:
+            values -= big_m
     fixed_buildings = building_of_unit[units[fixed_on]]
     building_load = np.bincount(
         fixed_buildings[fixed_buildings >= 0], minlength=building_capacity.size
@@ -134,7 +139,7 @@ def close_gap(
     model = AssignmentMip(
         households=households[index],
         units=units[index],
-        values=scores if most == least else scores + big_m,
+        values=values,
         quota=quota_weights[index],
         quota_floor=-(quota_offset + int(quota_weights[fixed_on].sum())),
         unit_places=unit_capacity - unit_load,
@@ -163,7 +168,7 @@ def close_gap(
         return Closure(chosen, value, value, closed)
     # Every flow better than the best known keeps the fixed pairs, so the model's bound
     # holds for all of them.
-    housed_value = big_m * (most - fixed_count) if most == least else 0
+    housed_value = big_m * (most - fixed_count) if big_m is not None and most == least else 0
     model_bound = int(pair_values[fixed_on].sum()) + scale * (
         math.floor(outcome.bound + 1e-6) + housed_value
     )

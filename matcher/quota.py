@@ -13,7 +13,7 @@ is found by a one-dimensional cutting plane (each pair of solutions on either si
 constraint gives the lambda where their lines cross), usually in a handful of solves. The
 best quota-meeting flow found and the lowest bound are usually a hair apart; matcher/gap.py
 blends the last two flows (either side of the quota) into a better quota-meeting one, then
-closes the gap exactly (reduced-cost fixing and CP-SAT on the few pairs left). If the
+closes the gap exactly (reduced-cost fixing and HiGHS on the few pairs left). If the
 time limit stops either phase, the remaining gap is reported, never hidden.
 
 Values are scaled by 1000 so that the share has a resolution of 0.1% and all costs stay
@@ -87,6 +87,28 @@ class RelaxedFlow:
         return self.value + self.multiplier * self.slack
 
 
+def safe_multiplier(network: FlowNetwork, base: NDArray[np.int64]) -> int:
+    """The largest multiplier whose costs, times the node count (OR-tools scales costs by
+    it), stay inside 64 bits; costs span up to twice the largest profit (flow.py shifts
+    them to best - profit)."""
+    return (2**61 // (network.nodes + 1) - int(base.max(initial=0))) // SCALE
+
+
+def multiplier_ceiling(base_max: int, least_hurt: int) -> int:
+    """Past this multiplier every pair that hurts the quota (q <= -least_hurt) has a
+    negative profit, so a flow of any size takes none of them: if the quota still fails
+    there, no flow meets it."""
+    return base_max // max(least_hurt, 1) + 1
+
+
+def multipliers_fit(network: FlowNetwork, best_value: int, quota: IncomeQuota) -> bool:
+    """Whether the search can reach, on this network, every multiplier it may need when the
+    best pair is worth `best_value` (unscaled)."""
+    base = np.array([SCALE * best_value], dtype=np.int64)
+    least_hurt = round(quota.share * SCALE)  # -q of a pair that hurts the quota
+    return multiplier_ceiling(SCALE * best_value, least_hurt) <= safe_multiplier(network, base)
+
+
 class MultiplierSearch:
     """The multiplier search over one network: every solve it makes, the best quota-meeting
     flow among them and the lowest bound (with the flow that gave it).
@@ -110,14 +132,14 @@ class MultiplierSearch:
         self.solves = 0
         self.best: tuple[NDArray[np.bool_], int] | None = None
         self.anchor: RelaxedFlow | None = None  # the point of the lowest bound
-        # Past `ceiling` every pair that hurts the quota costs more than it can bring, so if
-        # the quota still fails there, no flow of this network meets it. `safe` keeps every
-        # cost, times the node count (OR-tools scales costs by it), inside 64 bits; costs
-        # span up to twice the largest profit (flow.py shifts them to best - profit).
         best_score = int(network.pair_score.max(initial=0))
-        safe = (2**61 // (network.nodes + 1) - int(base.max(initial=0))) // SCALE
         self.first_step = max(1, best_score)
-        self.ceiling = min(int(base.max(initial=0)) + 1, safe)
+        hurting = q[q < 0]
+        least_hurt = int(-hurting.max()) if hurting.size else 1
+        self.ceiling = min(
+            multiplier_ceiling(int(base.max(initial=0)), least_hurt),
+            safe_multiplier(network, base),
+        )
 
     def profits(self, multiplier: int) -> NDArray[np.int64]:
         """What the flow maximises at this multiplier (values plus the quota's term, less
@@ -257,6 +279,7 @@ def solve_with_quota(
     pinned: dict[int, int],
     big_m: int,
     unconstrained: NDArray[np.bool_],
+    cover_weight: int = 0,
 ) -> QuotaOutcome:
     """`unconstrained` is the round's optimum without the quota: the solve at multiplier 0
     (same optimum with big_m), which need not be done again.
@@ -265,17 +288,26 @@ def solve_with_quota(
     (`unconstrained` houses that many): if one meets the quota, the best of them is the
     round's optimum, since housing more comes first. Only if none does must the round house
     fewer, and the search runs again on the model where big_m weighs each household housed
-    against the quota."""
+    against the quota.
+
+    With a `cover_weight` (k > 1 candidates per unit), the network holds each unit's places
+    apart (FlowNetwork.first_places_apart) and a pair on a first place is worth that much
+    more: giving a unit a candidate outweighs any number of households housed. Housing the
+    most no longer comes first, so the search runs on the model of any size from the start."""
     started = perf_counter()
     deadline = started + policy.time_limit_s
-    q = quota_weights(instance, quota, network.pair_household, network.pair_unit)
+    n_units = len(instance.units)
+    # a place's unit: the pair units of a network of places apart are u and u + n_units
+    q = quota_weights(instance, quota, network.pair_household, network.pair_unit % n_units)
     pinned_h = np.fromiter(pinned.keys(), dtype=np.int64)
     pinned_u = np.fromiter(pinned.values(), dtype=np.int64)
     q_pinned = int(quota_weights(instance, quota, pinned_h, pinned_u).sum())
     base = SCALE * (big_m + network.pair_score.astype(np.int64))
+    if cover_weight:
+        base += np.where(network.pair_unit < n_units, SCALE * cover_weight, 0)
     cardinality_value = SCALE * big_m
-    most_housed = network.of_size(int(unconstrained.sum()))
-    search = MultiplierSearch(most_housed, base, q, q_pinned, unconstrained, cardinality_value)
+    searched = network if cover_weight else network.of_size(int(unconstrained.sum()))
+    search = MultiplierSearch(searched, base, q, q_pinned, unconstrained, cardinality_value)
 
     low = search.at(0)
     high = None
@@ -284,12 +316,12 @@ def solve_with_quota(
     earlier_solves = 0
     if low.slack < 0:
         guess = None
-        if network.pairs > SAMPLED_ABOVE_PAIRS:
+        if network.pairs > SAMPLED_ABOVE_PAIRS and not cover_weight:
             guess, estimate_note = _estimate(
                 network, base, q, q_pinned, cardinality_value, policy.seed, deadline
             )
         low, high = search.bracket(low, guess, deadline)
-        if high is None:
+        if high is None and search.network.size is not None:
             earlier_solves = search.solves
             search = MultiplierSearch(network, base, q, q_pinned, unconstrained, cardinality_value)
             low, high = search.bracket(search.at(0), None, deadline)
@@ -337,7 +369,7 @@ def solve_with_quota(
         q,
         q_pinned,
         SCALE,
-        big_m,
+        None if cover_weight else big_m,
         left,
         policy.seed,
     )

@@ -33,7 +33,7 @@ from matcher.candidates import (
 from matcher.explain import explain_unmatched, justified_envy_pairs
 from matcher.flow import FlowNetwork
 from matcher.income import is_low_income, with_threshold
-from matcher.quota import SCALE, quota_met, solve_with_quota
+from matcher.quota import SCALE, multipliers_fit, quota_met, solve_with_quota
 from matcher.rules import violations
 from matcher.score import score_breakdown
 from matcher.types import (
@@ -187,19 +187,18 @@ def _assign(
 
     quota = policy.income_quota
     k = policy.candidates_per_unit
-    if k > 1 and quota is None:
-        chosen = network.filling_units_first(k).max_flow_min_cost()
-        return Solution(pairs(*network.pairs_at(chosen)), 0, [])
-    chosen = network.max_flow_min_cost()
+
+    def best_flow(network: FlowNetwork) -> NDArray[np.int64]:
+        """The round's optimum without the quota (positions of its pairs)."""
+        if k > 1:
+            return network.filling_units_first(k).max_flow_min_cost()
+        return network.max_flow_min_cost()
+
+    chosen = best_flow(network)
     assignment = pairs(*network.pairs_at(chosen))
-    notes = []
-    if k > 1:
-        notes.append(
-            f"with the income quota, {k} candidates per unit are placed to house the most "
-            "households, not to give the most units a candidate first"
-        )
     if quota is None:
-        return Solution(assignment, 0, notes)
+        return Solution(assignment, 0, [])
+    notes = []
     housed_without_quota = len(pinned) + len(assignment)
     low_income = sum(is_low_income(h, quota) for h in instance.households)
     notes += quota_warnings(instance, quota, low_income)
@@ -211,7 +210,7 @@ def _assign(
         # breaks it: the round is the plain one on the other units (measured at 1,000 x
         # 1,000: 0.1 s against 3.4 s and 25 flow solves for the multiplier search).
         inside_only = network.with_unit_capacity(np.where(outside, 0, network.unit_capacity))
-        chosen = inside_only.max_flow_min_cost()
+        chosen = best_flow(inside_only)
         return Solution(pairs(*network.pairs_at(chosen)), 0, notes, housed_without_quota)
 
     # The quota weighs pairs one by one: every pair of the round is made (checked first).
@@ -221,10 +220,29 @@ def _assign(
     unconstrained = np.zeros(network.pairs, dtype=np.bool_)
     unconstrained[chosen] = True
     # Housing one more household must outweigh any score difference along an augmenting
-    # path, which changes at most min(households, unit places) matches.
-    places = len(instance.units) * policy.candidates_per_unit
-    big_m = int(network.pair_score.max(initial=0)) * (min(network.households, places) + 1) + 1
-    outcome = solve_with_quota(network, instance, policy, quota, pinned, big_m, unconstrained)
+    # path, which changes at most min(households, unit places) matches; with k > 1, giving
+    # one more unit a candidate must outweigh any difference in households housed and score.
+    most_matches = min(network.households, len(instance.units) * k)
+    best_score = int(network.pair_score.max(initial=0))
+    big_m = best_score * (most_matches + 1) + 1
+    cover_weight = 0
+    if k > 1:
+        cover_weight = (big_m + best_score) * most_matches + 1
+        placed = network.first_places_apart(k)
+        if multipliers_fit(placed, cover_weight + big_m + best_score, quota):
+            network, unconstrained = placed, _on_first_places(placed, chosen, network.pairs)
+        else:
+            cover_weight = 0
+            unconstrained[:] = False
+            unconstrained[network.max_flow_min_cost()] = True
+            notes.append(
+                f"with the income quota, {k} candidates per unit are placed to house the most "
+                "households, not to give the most units a candidate first: the round is too "
+                "large to weigh both exactly"
+            )
+    outcome = solve_with_quota(
+        network, instance, policy, quota, pinned, big_m, unconstrained, cover_weight
+    )
     notes.append(f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)")
     if outcome.estimate_note:
         notes.append(f"income quota: {outcome.estimate_note}")
@@ -239,12 +257,29 @@ def _assign(
         )
         return Solution(assignment, 0, notes, housed_without_quota)
     slack = (outcome.bound - outcome.value) // SCALE
+    units = network.pair_unit[outcome.chosen] % len(instance.units)  # a place's unit
     return Solution(
-        pairs(network.pair_household[outcome.chosen], network.pair_unit[outcome.chosen]),
+        pairs(network.pair_household[outcome.chosen], units),
         slack,
         notes,
         housed_without_quota,
     )
+
+
+def _on_first_places(
+    placed: FlowNetwork, chosen: NDArray[np.int64], pairs: int
+) -> NDArray[np.bool_]:
+    """The pairs at positions `chosen` of a network, on the network of its places apart
+    (FlowNetwork.first_places_apart, whose pairs number 2 * `pairs`): one household of each
+    unit on its first place where it has one, the others on its other places."""
+    units = placed.pair_unit[chosen]
+    order = np.argsort(units, kind="stable")
+    first_of_unit = np.r_[True, units[order][1:] != units[order][:-1]]
+    on_first = np.zeros(chosen.size, dtype=np.bool_)
+    on_first[order] = first_of_unit & (placed.unit_capacity[units[order]] > 0)
+    on_places = np.zeros(2 * pairs, dtype=np.bool_)
+    on_places[np.where(on_first, chosen, chosen + pairs)] = True
+    return on_places
 
 
 def _ranked_matches(
