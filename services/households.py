@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from geopy.geocoders.base import Geocoder
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import ApiRole, Household, HouseholdStatus
+from models import ApiRole, Household, HouseholdStatus, Workplace
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
@@ -166,7 +166,16 @@ def update_household(
             continue
         setattr(household, column, getattr(rebuilt, column))
     if "workplaces" in changes:
-        household.workplaces = list(rebuilt.workplaces)
+        # Copies: `rebuilt` is transient, and its own workplaces, moved over, were left out
+        # of the flush ("Workplace not in session", a 500 on every PATCH with workplaces).
+        household.workplaces = [
+            Workplace(
+                address=w.address, commune=w.commune, postcode=w.postcode, lat=w.lat, lon=w.lon
+            )
+            for w in rebuilt.workplaces
+        ]
+        # The household's row changes too, so that its version moves on with its workplaces.
+        household.updated_at = func.now()
     session.flush()
     audit.record(
         session,
