@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
+from api.limits import BodyLimit
 from api.routes import admin, households, proposals, rounds, units
 from models.db import make_engine, session_factory
 from services.geocoding import make_geocoder
@@ -56,6 +57,11 @@ def create_app(
     app.state.sessions = sessions or session_factory(engine)
     app.state.geocoder = geocoder or make_geocoder(settings)
     add_exception_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        default_bytes=settings.max_request_bytes,
+        import_bytes=settings.max_import_bytes,
+    )
     app.include_router(units.router)
     app.include_router(households.router)
     app.include_router(rounds.router)

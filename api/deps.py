@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
@@ -10,6 +11,7 @@ from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
 from services.access import Actor, authenticate
+from services.errors import InvalidImport, RowError
 
 
 def session(request: Request) -> Iterator[Session]:
@@ -42,6 +44,42 @@ def geocoder(request: Request) -> Geocoder:
 
 
 CurrentGeocoder = Annotated[Geocoder, Depends(geocoder)]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An imported file: its name as the import reports it (its kind from the content type)
+    and its text."""
+
+    source: str
+    text: str
+
+
+async def upload(request: Request) -> Upload:
+    """The request body as a file: read here (within the body limit) so that the import
+    itself runs in a plain route, off the event loop. UTF-8 with or without a byte-order
+    mark; anything else is refused rather than stored garbled."""
+    content_type = request.headers.get("content-type", "")
+    source = "upload.csv" if "csv" in content_type else "upload.json"
+    raw = await request.body()
+    try:
+        return Upload(source, raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InvalidImport(
+            [
+                RowError(
+                    source,
+                    line,
+                    "-",
+                    "the file is not UTF-8 (a byte no UTF-8 text has): save it as UTF-8, "
+                    "e.g. 'CSV UTF-8' in Excel",
+                )
+            ]
+        ) from None
+
+
+UploadedFile = Annotated[Upload, Depends(upload)]
 
 
 # Ids are positive and fit the database's integer: a larger one is a 422, not an overflow.

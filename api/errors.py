@@ -25,6 +25,9 @@ from services.errors import (
 )
 
 PROBLEM = "application/problem+json"
+# A refused import lists this many errors and counts the rest: 50 MB of bad rows once gave a
+# 16 MB error body.
+MAX_LISTED_ERRORS = 100
 TYPE_BASE = "https://housing-match.example/problems/"
 logger = logging.getLogger("housing_match.api")
 
@@ -81,9 +84,13 @@ def add_exception_handlers(app: FastAPI) -> None:
                 extra: dict[str, Any] = {}
                 if isinstance(error, InvalidImport):
                     extra["errors"] = [
-                        {"row": e.row, "field": e.field, "message": e.message} for e in error.errors
+                        {"row": e.row, "field": e.field, "message": e.message}
+                        for e in error.errors[:MAX_LISTED_ERRORS]
                     ]
+                    extra["error_count"] = len(error.errors)
                     detail = f"{len(error.errors)} error(s), nothing imported"
+                    if len(error.errors) > MAX_LISTED_ERRORS:
+                        detail += f" (the first {MAX_LISTED_ERRORS} listed)"
                 else:
                     detail = str(error)
                     field = getattr(error, "field", None)

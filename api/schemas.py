@@ -48,13 +48,15 @@ class ImportResult(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details; `errors` names each bad field."""
+    """RFC 9457 problem details; `errors` names each bad field (a refused import: the first
+    100 bad cells, and `error_count` all of them)."""
 
     type: str
     title: str
     status: int
     detail: str
     errors: list[dict[str, object]] | None = None
+    error_count: int | None = None
 
 
 UNIT_EXAMPLE = {

@@ -35,10 +35,21 @@ CSV_LIST_FIELDS = {
 }
 
 
+# One import is one transaction, validated and geocoded row by row before anything is written:
+# past this many rows, a file must be split (a 50 MB file once held the server 79 s and 1.6 GB).
+MAX_ROWS = 20_000
+
+
+def _too_many_rows(source: str) -> InvalidImport:
+    return InvalidImport([RowError(source, 0, "-", f"more than {MAX_ROWS:,} rows: split the file")])
+
+
 def _csv_rows(source: str, text: str) -> list[tuple[int, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     rows = []
     for record in reader:
+        if len(rows) == MAX_ROWS:
+            raise _too_many_rows(source)
         cleaned: dict[str, Any] = {}
         for key, value in record.items():
             if key is None:
@@ -69,8 +80,14 @@ def read_rows(source: str, text: str) -> list[tuple[int, Any]]:
         raise InvalidImport(
             [RowError(source, error.lineno, "-", f"invalid JSON: {error.msg}")]
         ) from None
+    except RecursionError:
+        raise InvalidImport([RowError(source, 0, "-", "invalid JSON: nested too deeply")]) from None
+    except ValueError:  # an integer of thousands of digits
+        raise InvalidImport([RowError(source, 0, "-", "invalid JSON: a number too long")]) from None
     if not isinstance(data, list):
         raise InvalidImport([RowError(source, 0, "-", "expected a JSON array of objects")])
+    if len(data) > MAX_ROWS:
+        raise _too_many_rows(source)
     return list(enumerate(data))
 
 

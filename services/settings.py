@@ -33,3 +33,5 @@ class Settings(BaseSettings):
     commission_response_days: int = 30  # a commission decides within this, once accepted
     stalled_within_days: int = 3  # "stalled" lists proposals due within this many days
     run_worker: bool = True  # `serve` also solves queued rounds in a background thread
+    max_request_bytes: int = 1_048_576  # a request body over this is refused (413)
+    max_import_bytes: int = 10_485_760  # the same for the import routes, which take files

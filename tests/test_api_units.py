@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -221,3 +222,69 @@ def test_openapi_documents_every_body_with_an_example(client: TestClient) -> Non
                 continue
             for media in body["content"].values():
                 assert "example" in media or "examples" in media, f"{method} {path}"
+
+
+def test_a_body_over_the_limit_is_refused_unread(client: TestClient, keys: dict[str, str]) -> None:
+    """A declared body over the limit is a 413 problem before the app reads it; so is a
+    chunked one (no Content-Length) as soon as it passes the limit. Nothing is stored."""
+    limit = client.app.state.settings.max_request_bytes  # type: ignore[attr-defined]
+    padded = UNIT | {"address": "x" * (limit + 1)}
+    declared = client.post("/v1/units", json=padded, headers=auth(keys, "dome"))
+    assert "over the limit" in assert_problem(declared, 413)["detail"]
+
+    def chunks() -> Any:
+        body = json.dumps(padded).encode()
+        for start in range(0, len(body), 65_536):
+            yield body[start : start + 65_536]
+
+    chunked = client.post(
+        "/v1/units",
+        content=chunks(),
+        headers=auth(keys, "dome") | {"Content-Type": "application/json"},
+    )
+    assert_problem(chunked, 413)
+    assert client.get("/v1/units", headers=auth(keys, "dome")).json()["items"] == []
+
+
+def test_an_import_refuses_hostile_json_with_a_clear_error(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """JSON nested 1,000 deep and a 5,000-digit integer were 500s on the import routes."""
+    headers = auth(keys, "dome") | {"Content-Type": "application/json"}
+    for body, expected in (
+        ("[" * 1000 + "]" * 1000, "nested too deeply"),
+        ("[" + "9" * 5000 + "]", "a number too long"),
+    ):
+        response = client.post("/v1/units/import", content=body, headers=headers)
+        assert expected in assert_problem(response, 422)["errors"][0]["message"]
+
+
+def test_an_import_that_is_not_utf8_is_refused_not_stored_garbled(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A Latin-1 CSV was stored with replacement characters ("Ch\\ufffdtel-Guyon"); a UTF-8
+    file with a byte-order mark (as Excel writes it) imports as it is."""
+    csv = "reference,commune,postcode,rooms,surface_m2,rent_eur,available_from\n"
+    row = "LOT-9,Châtel-Guyon,63140,2,45,300,2026-12-01\n"
+    headers = auth(keys, "dome") | {"Content-Type": "text/csv"}
+    latin1 = client.post("/v1/units/import", content=(csv + row).encode("latin-1"), headers=headers)
+    body = assert_problem(latin1, 422)
+    assert "not UTF-8" in body["errors"][0]["message"]
+    assert body["errors"][0]["row"] == 2
+    with_bom = client.post(
+        "/v1/units/import", content=(csv + row).encode("utf-8-sig"), headers=headers
+    )
+    assert with_bom.status_code == 201, with_bom.text
+    (unit,) = client.get("/v1/units", headers=auth(keys, "dome")).json()["items"]
+    assert unit["commune"] == "Châtel-Guyon"
+
+
+def test_a_refused_import_lists_the_first_errors_and_counts_them_all(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    rows = [UNIT | {"reference": f"LOT-{i}", "rooms": 0} for i in range(150)]
+    response = client.post("/v1/units/import", json=rows, headers=auth(keys, "dome"))
+    body = assert_problem(response, 422)
+    assert body["error_count"] == 150
+    assert len(body["errors"]) == 100
+    assert "first 100 listed" in body["detail"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 
-from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId
+from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId, UploadedFile
 from api.routes.units import CONFLICT, PROBLEMS, import_body
 from api.schemas import (
     HOUSEHOLD_EXAMPLE,
@@ -72,15 +72,12 @@ def list_households(
         "HH-1,1,646,2026-10-01,\nHH-2,2,1400,2026-09-15,4;9\n",
     ),
 )
-async def import_households(
-    request: Request, db: DbSession, actor: CurrentActor, geocoder: CurrentGeocoder
+def import_households(
+    file: UploadedFile, db: DbSession, actor: CurrentActor, geocoder: CurrentGeocoder
 ) -> Any:
     """In CSV, list columns hold values separated by ';' (nested workplaces and needs need
     JSON). One bad row refuses the file, every problem listed by row and field."""
-    content_type = request.headers.get("content-type", "")
-    source = "upload.csv" if "csv" in content_type else "upload.json"
-    text = (await request.body()).decode("utf-8", errors="replace")
-    imported = households.import_coordinator_households(db, actor, source, text, geocoder)
+    imported = households.import_coordinator_households(db, actor, file.source, file.text, geocoder)
     return ImportResult(imported=len(imported), ids=[h.id for h in imported])
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId
+from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId, UploadedFile
 from api.idempotency import remember, replay
 from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/units", tags=["units"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: problem("Missing, unknown or revoked API key"),
     403: problem("This role may not do this"),
+    413: problem("Request body over the size limit (HOUSING_MATCH_MAX_REQUEST_BYTES)"),
     422: problem("Invalid field, named in `errors`"),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such unit among yours")}
@@ -104,18 +105,12 @@ def list_units(
         "LOT-1,Riom,63200,3,61,355,2026-12-01\n",
     ),
 )
-async def import_units(
-    request: Request,
-    db: DbSession,
-    actor: CurrentActor,
-    geocoder: CurrentGeocoder,
+def import_units(
+    file: UploadedFile, db: DbSession, actor: CurrentActor, geocoder: CurrentGeocoder
 ) -> Any:
     """Every row is checked first; one bad row refuses the file, with every problem listed
     by row and field in `errors`."""
-    content_type = request.headers.get("content-type", "")
-    source = "upload.csv" if "csv" in content_type else "upload.json"
-    text = (await request.body()).decode("utf-8", errors="replace")
-    imported = units.import_landlord_units(db, actor, source, text, geocoder)
+    imported = units.import_landlord_units(db, actor, file.source, file.text, geocoder)
     return ImportResult(imported=len(imported), ids=[u.id for u in imported])
 
 

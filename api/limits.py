@@ -1,0 +1,92 @@
+"""Request bodies are bounded before the app reads them: one key must not be able to hold the
+server's memory or time with a single request.
+
+A declared Content-Length over the limit is refused with 413 at once, unread; a body without
+one (chunked) is read up to the limit and refused as soon as it passes it. The limit is larger
+for the import routes, which take whole files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from api.errors import PROBLEM, TYPE_BASE
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimit:
+    """ASGI middleware: at most `default_bytes` of request body, `import_bytes` on paths
+    ending in /import."""
+
+    def __init__(self, app: App, default_bytes: int, import_bytes: int) -> None:
+        self.app, self.default_bytes, self.import_bytes = app, default_bytes, import_bytes
+
+    def limit_of(self, path: str) -> int:
+        return self.import_bytes if path.rstrip("/").endswith("/import") else self.default_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_of(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        # Read the body here, within the limit, and hand it on whole: bounded memory, and
+        # the app never starts on a request it would have to abandon half-way.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away: let the app see it
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        del chunks
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": TYPE_BASE + "too-large",
+            "title": "Request too large",
+            "status": 413,
+            "detail": f"the request body is over the limit of {limit:,} bytes for this route",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", PROBLEM.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
