@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from geopy.geocoders.base import Geocoder
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
 from api.limits import BodyLimit
 from api.routes import admin, households, proposals, rounds, units
+from models import migrate
 from models.db import make_engine, session_factory
 from services.geocoding import make_geocoder
 from services.settings import Settings
@@ -68,16 +68,27 @@ def create_app(
     app.include_router(proposals.router)
     app.include_router(admin.router)
 
+    expected_revision = migrate.head()
+
     @app.get("/healthz", tags=["operations"])
     def healthz() -> Any:
-        """Whether the service can reach its database."""
+        """Whether the service can reach its database, at the schema revision the code needs."""
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with app.state.sessions() as session:
+                revision = migrate.revision_of(session.connection())
         except Exception:
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )
-        return {"status": "ok", "database": "reachable"}
+        if revision != expected_revision:
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "database": f"schema at {revision or 'nothing'}, the code needs "
+                    f"{expected_revision}: run `housing-match db upgrade`",
+                },
+                status_code=503,
+            )
+        return {"status": "ok", "database": "reachable", "schema": revision}
 
     return app

@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.errors import (
@@ -41,14 +42,27 @@ STATUS_OF: list[tuple[type[DomainError], int, str]] = [
 ]
 
 
-def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def problem(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"} | (headers or {})
     return JSONResponse(
         {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extra},
         status_code=status,
         media_type=PROBLEM,
         headers=headers,
     )
+
+
+def _sql_state(error: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of a database error (None on SQLite, which has none)."""
+    return getattr(error.orig, "sqlstate", None)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -109,6 +123,48 @@ def add_exception_handlers(app: FastAPI) -> None:
             "unstorable-value",
             "Invalid value",
             "a value cannot be used (a NUL character, or a number out of range)",
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _clash(_: Request, error: IntegrityError) -> JSONResponse:
+        # A constraint the services check first, broken by a request running at the same
+        # time (two posts of one reference, say): the later one is refused and may retry.
+        if _sql_state(error) == "23514" or "CHECK constraint" in str(error.orig):
+            return problem(422, "unstorable-value", "Invalid value", "a value is out of range")
+        return problem(
+            409,
+            "conflict",
+            "Conflict",
+            "the request clashes with a change made at the same time: read again and retry",
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, error: StaleDataError) -> JSONResponse:
+        # A row changed by another request between this one's read and its write (its
+        # version moved on): nothing of this request is kept.
+        return problem(
+            409,
+            "conflict",
+            "Conflict",
+            "a record changed while this request ran: read it again and retry",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database(_: Request, error: OperationalError) -> JSONResponse:
+        if _sql_state(error) in {"40001", "40P01"}:  # serialization failure, deadlock
+            return problem(
+                409,
+                "conflict",
+                "Conflict",
+                "the request clashed with another one running at the same time: retry",
+            )
+        logger.error("database unavailable: %s", type(error.orig).__name__)
+        return problem(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "the database cannot be reached: retry later",
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(StarletteHTTPException)

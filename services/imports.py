@@ -46,7 +46,7 @@ def _too_many_rows(source: str) -> InvalidImport:
 
 def _csv_rows(source: str, text: str) -> list[tuple[int, Any]]:
     reader = csv.DictReader(io.StringIO(text))
-    rows = []
+    rows: list[tuple[int, Any]] = []
     for record in reader:
         if len(rows) == MAX_ROWS:
             raise _too_many_rows(source)

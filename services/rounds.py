@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 import matcher
+from matcher.income import quota_shortfall
 from models import (
     ApiRole,
     AuditEvent,
@@ -189,9 +190,12 @@ def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRo
     return match_round
 
 
-def get_round(session: Session, actor: Actor, round_id: int) -> MatchRound:
+def get_round(
+    session: Session, actor: Actor, round_id: int, *, for_update: bool = False
+) -> MatchRound:
+    """The round; `for_update` locks its row until the transaction ends (PostgreSQL)."""
     actor.require(ApiRole.COORDINATOR)
-    match_round = session.get(MatchRound, round_id)
+    match_round = session.get(MatchRound, round_id, with_for_update=for_update)
     if match_round is None:
         raise NotFound("round", round_id)
     return match_round
@@ -223,16 +227,36 @@ def progress(session: Session, match_round: MatchRound, now: datetime) -> str:
     return str(match_round.status)
 
 
+@dataclass(frozen=True, slots=True)
+class Publication:
+    proposals: list[Proposal]
+    left_out: list[str]  # households and units changed since the round, with their pairs
+
+
 def publish_round(
     session: Session,
     actor: Actor,
     round_id: int,
     today: date,
     household_days: int,
-) -> list[Proposal]:
+    *,
+    skip_changed: bool = False,
+) -> Publication:
     """Proposals for every match, units and households moved to PROPOSED, in one
-    transaction; or StaleRound listing what changed since the round read it, and nothing."""
-    match_round = get_round(session, actor, round_id)
+    transaction; or StaleRound listing what changed since the round read it, and nothing.
+
+    With `skip_changed`, the pairs of households and units that changed are left out (they
+    wait for the next round) and the rest is published: a coordinator's way through a round
+    that landlords keep editing (0 of 250 publishes succeeded in 45 s at 5 unit edits a
+    second). Leaving pairs out only frees places, so every pair kept stays feasible; what
+    it can break is the income quota, and then nothing is published (run the round again).
+    Ranks are renumbered among the candidates kept on each unit.
+
+    Concurrent publishes of one round wait for each other on the round's row (the later
+    ones find it published: 409, where they were 500s); the units and households are locked
+    in id order while they are checked and changed, so an edit racing the publish either
+    lands before it (and the round is stale) or waits for it (and meets a proposed record)."""
+    match_round = get_round(session, actor, round_id, for_update=True)
     if match_round.status is not RoundStatus.SOLVED or match_round.result is None:
         raise Conflict(
             f"round {round_id} is {match_round.status}: only a solved round can be published",
@@ -245,34 +269,69 @@ def publish_round(
     households = {
         h.id: h
         for h in session.scalars(
-            select(Household).where(Household.id.in_([i for i, _ in household_ids.values()]))
+            select(Household)
+            .where(Household.id.in_([i for i, _ in household_ids.values()]))
+            .options(selectinload(Household.workplaces))
+            .order_by(Household.id)
+            .with_for_update()
         )
     }
     units = {
         u.id: u
-        for u in session.scalars(select(Unit).where(Unit.id.in_([i for i, _ in unit_ids.values()])))
+        for u in session.scalars(
+            select(Unit)
+            .where(Unit.id.in_([i for i, _ in unit_ids.values()]))
+            .order_by(Unit.id)
+            .with_for_update()
+        )
     }
-    changed = [
-        f"household {reference}"
+    changed_households = {
+        reference
         for reference, (row_id, version) in household_ids.items()
         if row_id not in households or households[row_id].version != version
-    ] + [
-        f"unit {key}"
+    }
+    changed_units = {
+        key
         for key, (row_id, version) in unit_ids.items()
         if row_id not in units or units[row_id].version != version
+    }
+    changed = sorted(
+        [f"household {reference}" for reference in changed_households]
+        + [f"unit {key}" for key in changed_units]
+    )
+    if changed and not skip_changed:
+        raise StaleRound(round_id, changed)
+    kept = [
+        m
+        for m in matches
+        if m["household"] not in changed_households and m["unit"] not in changed_units
     ]
-    if changed:
-        raise StaleRound(round_id, sorted(changed))
+
+    def pairs(chosen: list[dict[str, Any]]) -> list[tuple[Household, Unit]]:
+        return [
+            (households[household_ids[m["household"]][0]], units[unit_ids[m["unit"]][0]])
+            for m in chosen
+        ]
+
+    if len(kept) < len(matches) and _breaks_quota(match_round, pairs(kept), pairs(matches)):
+        raise Conflict(
+            f"round {round_id}: publishing only the pairs that did not change would break the "
+            "income quota, nothing was published: run the round again; changed: "
+            + ", ".join(changed),
+            field="skip_changed",
+        )
     proposals = []
-    for match in matches:
+    ranks: dict[str, int] = {}
+    for match in sorted(kept, key=lambda m: (m["unit"], m["rank"])):
         household = households[household_ids[match["household"]][0]]
         unit = units[unit_ids[match["unit"]][0]]
+        ranks[match["unit"]] = ranks.get(match["unit"], 0) + 1
         proposals.append(
             Proposal(
                 round_id=round_id,
                 household_id=household.id,
                 unit_id=unit.id,
-                rank=match["rank"],
+                rank=ranks[match["unit"]],
                 score=match["score"],
                 score_breakdown=match["score_breakdown"],
                 status=ProposalStatus.PROPOSED,
@@ -292,6 +351,29 @@ def publish_round(
         "match_round",
         round_id,
         before={"status": "solved"},
-        after={"status": "published", "proposals": len(proposals)},
+        after={"status": "published", "proposals": len(proposals), "left_out": len(changed)},
     )
-    return proposals
+    return Publication(proposals, changed)
+
+
+def _breaks_quota(
+    match_round: MatchRound,
+    kept: list[tuple[Household, Unit]],
+    matches: list[tuple[Household, Unit]],
+) -> bool:
+    """Whether the pairs kept fall short of an income quota that all the round's pairs
+    met, at the threshold the round applied."""
+    effect = (match_round.result or {}).get("stats", {}).get("income_quota")
+    if effect is None:
+        return False
+    quota = matcher.IncomeQuota(
+        share=match_round.policy["income_quota"]["share"],
+        threshold_eur_per_consumption_unit=effect["threshold_eur_per_consumption_unit"],
+    )
+
+    def shortfall(pairs: list[tuple[Household, Unit]]) -> float:
+        return quota_shortfall(
+            quota, [(to_matcher_household(h), to_matcher_unit(u, "")) for h, u in pairs]
+        )
+
+    return shortfall(kept) > 1e-9 and shortfall(matches) <= 1e-9

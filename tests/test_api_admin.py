@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -122,6 +123,33 @@ def test_healthz_reports_the_database(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def test_healthz_and_the_api_say_when_the_database_is_unusable(
+    geocoder: object, tmp_path: Path
+) -> None:
+    """A database that exists but is not migrated: /healthz is 503 and says to upgrade. One
+    that cannot be reached: /healthz is 503, and so is the API, as problem+json with
+    Retry-After (it was a 500)."""
+    from api.app import create_app
+    from services.settings import Settings
+
+    empty = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}", run_worker=False)
+    with TestClient(create_app(empty, geocoder=geocoder)) as test_client:  # type: ignore[arg-type]
+        health = test_client.get("/healthz")
+    assert health.status_code == 503
+    assert "run `housing-match db upgrade`" in health.json()["database"]
+
+    gone = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/test", run_worker=False)
+    with TestClient(
+        create_app(gone, geocoder=geocoder), raise_server_exceptions=False
+    ) as test_client:  # type: ignore[arg-type]
+        health = test_client.get("/healthz")
+        units = test_client.get("/v1/units", headers={"Authorization": "Bearer hm_x"})
+    assert health.status_code == 503
+    assert health.json()["database"] == "unreachable"
+    assert assert_problem(units, 503)["detail"] == "the database cannot be reached: retry later"
+    assert units.headers["retry-after"] == "5"
 
 
 def test_reason_codes_are_documented() -> None:

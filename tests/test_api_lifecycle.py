@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.schemas import HOUSEHOLD_EXAMPLE
 from models import Exclusion, MoveInChecklist
 from services.worker import RoundWorker
 from tests.api import assert_problem, auth
@@ -110,7 +111,7 @@ def test_the_whole_lifecycle(
         ("HH-A", "Dome Habitat/LOT-S")
     ]
     published = client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
-    assert published.json() == {"round_id": round_id, "proposals": 1}
+    assert published.json() == {"round_id": round_id, "proposals": 1, "left_out": []}
     unit = client.get(f"/v1/units/{posted['unit']}", headers=auth(keys, "dome")).json()
     assert unit["status"] == "proposed"
 
@@ -239,3 +240,72 @@ def test_failed_round_is_marked_failed(
     assert result["pins"] == [
         {"household": "HH-A", "unit": "x", "applied": False, "reason": "unknown unit"}
     ]
+
+
+FAMILY_FLAT: dict[str, Any] = STUDIO | {
+    "reference": "LOT-F",
+    "rooms": 4,
+    "surface_m2": 82,
+    "rent_eur": 420,
+}
+FAMILY: dict[str, Any] = HOUSEHOLD_EXAMPLE | {"reference": "HH-F"}
+
+
+def two_pair_round(client: TestClient, keys: dict[str, str], **policy: Any) -> dict[str, int]:
+    """The single in the studio, the family in the four-room flat: a solved round of two
+    matches, with the ids of both units."""
+    studio = client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome")).json()["id"]
+    flat = client.post("/v1/units", json=FAMILY_FLAT, headers=auth(keys, "dome")).json()["id"]
+    for household in (SINGLE, FAMILY):
+        created = client.post("/v1/households", json=household, headers=auth(keys, "coordinator"))
+        assert created.status_code == 201, created.text
+    queued = client.post(
+        "/v1/rounds", json={"round_date": "2026-12-01", **policy}, headers=auth(keys, "coordinator")
+    )
+    run_worker(client)
+    round_id: int = queued.json()["id"]
+    result = client.get(f"/v1/rounds/{round_id}/result", headers=auth(keys, "coordinator")).json()
+    assert {(m["household"], m["unit"]) for m in result["matches"]} == {
+        ("HH-A", "Dome Habitat/LOT-S"),
+        ("HH-F", "Dome Habitat/LOT-F"),
+    }
+    return {"round": round_id, "studio": studio, "flat": flat}
+
+
+def test_a_round_can_be_published_without_what_changed(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """skip_changed=true: the pair of the changed unit is left out and listed, the other
+    published; the changed unit stays vacant, its household waiting."""
+    ids = two_pair_round(client, keys)
+    client.patch(f"/v1/units/{ids['flat']}", json={"rent_eur": 430}, headers=auth(keys, "dome"))
+    published = client.post(
+        f"/v1/rounds/{ids['round']}/publish?skip_changed=true", headers=auth(keys, "coordinator")
+    )
+    assert published.status_code == 200, published.text
+    assert published.json() == {
+        "round_id": ids["round"],
+        "proposals": 1,
+        "left_out": ["unit Dome Habitat/LOT-F"],
+    }
+    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"]
+    assert (proposal["unit_id"], proposal["rank"]) == (ids["studio"], 1)
+    flat = client.get(f"/v1/units/{ids['flat']}", headers=auth(keys, "dome")).json()
+    assert flat["status"] == "vacant"
+    families = client.get("/v1/households?status=waiting", headers=auth(keys, "coordinator"))
+    assert [h["reference"] for h in families.json()["items"]] == ["HH-F"]
+
+
+def test_leaving_out_what_changed_may_not_break_the_income_quota(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """Half the matches must go to households under 10,000 EUR per consumption unit: only
+    the family is. Without its pair the quota fails, so nothing is published."""
+    quota = {"income_quota": {"share": 0.5, "threshold_eur_per_consumption_unit": 10_000}}
+    ids = two_pair_round(client, keys, **quota)
+    client.patch(f"/v1/units/{ids['flat']}", json={"rent_eur": 430}, headers=auth(keys, "dome"))
+    refused = client.post(
+        f"/v1/rounds/{ids['round']}/publish?skip_changed=true", headers=auth(keys, "coordinator")
+    )
+    assert "would break the income quota" in assert_problem(refused, 409)["detail"]
+    assert client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"] == []

@@ -12,9 +12,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ class Served:
     url: str
     database_url: str
     landlord: dict[str, str]  # headers of a landlord key
+    coordinator: dict[str, str]
     process: subprocess.Popen[bytes]
 
 
@@ -54,7 +56,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    """A migrated PostgreSQL schema with one landlord key, and `housing-match serve` on it."""
+    """A migrated PostgreSQL schema with a landlord's and a coordinator's key, and
+    `housing-match serve` on it (with its round worker)."""
     database = EmptyDatabase("postgresql", tmp_path)
     try:
         migrate.upgrade(database.url)
@@ -63,11 +66,11 @@ def served(tmp_path: Path) -> Iterator[Served]:
             session.add(Landlord(name="Dome Habitat"))
             session.flush()
             token = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
+            coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
         engine.dispose()
         port = free_port()
         environment = os.environ | {
             "HOUSING_MATCH_DATABASE_URL": database.url,
-            "HOUSING_MATCH_RUN_WORKER": "false",
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
@@ -87,7 +90,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
                 assert process.poll() is None, "the server exited on start"
                 assert time.monotonic() < deadline, "the server did not start within 30 s"
                 time.sleep(0.1)
-            yield Served(url, database.url, {"Authorization": f"Bearer {token}"}, process)
+            yield Served(
+                url,
+                database.url,
+                {"Authorization": f"Bearer {token}"},
+                {"Authorization": f"Bearer {coordinator}"},
+                process,
+            )
         finally:
             process.kill()
             process.wait()
@@ -155,3 +164,114 @@ def test_every_write_acknowledged_survives_a_sigkill(served: Served) -> None:
     assert len(acknowledged) >= 400, "the server acknowledged too few writes before the kill"
     missing = acknowledged - stored_references(served.database_url)
     assert not missing, f"{len(missing)} acknowledged units lost: {sorted(missing)[:5]}"
+
+
+def at_once(
+    count: int, request: Callable[[httpx.Client, int], httpx.Response]
+) -> list[httpx.Response]:
+    """`count` requests sent together, each from its own connection."""
+    barrier = threading.Barrier(count)
+    responses: list[httpx.Response | None] = [None] * count
+
+    def send(i: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            barrier.wait()
+            responses[i] = request(client, i)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r is not None for r in responses)
+    return [r for r in responses if r is not None]
+
+
+def test_a_duplicate_sent_at_once_replays_the_first_response(served: Served) -> None:
+    """The same Idempotency-Key sent three times at once: one unit, and the three responses
+    are its 201 (451 replays were 500s when all three went ahead)."""
+    for attempt in range(15):
+        headers = served.landlord | {"Idempotency-Key": f"key-{attempt}"}
+        body = UNIT | {"reference": f"LOT-{attempt}"}
+
+        def post(client: httpx.Client, _: int, body: Any = body, headers: Any = headers) -> Any:
+            return client.post(f"{served.url}/v1/units", json=body, headers=headers)
+
+        responses = at_once(3, post)
+        assert [r.status_code for r in responses] == [201] * 3, [r.text for r in responses]
+        assert len({r.json()["id"] for r in responses}) == 1
+    assert len(stored_references(served.database_url)) == 15
+
+
+def queue_and_solve(served: Served, households: int, units: int) -> int:
+    with httpx.Client(base_url=served.url, timeout=30) as client:
+        for i in range(units):
+            studio = UNIT | {"reference": f"LOT-{i}", "rooms": 1, "surface_m2": 28, "rent_eur": 240}
+            assert client.post("/v1/units", json=studio, headers=served.landlord).status_code == 201
+        for i in range(households):
+            single = {
+                "reference": f"HH-{i}",
+                "adults": 1,
+                "monthly_resources_eur": 1200,
+                "housing_benefit_eur": 200,
+                "registered_on": "2026-01-10",
+            }
+            posted = client.post("/v1/households", json=single, headers=served.coordinator)
+            assert posted.status_code == 201, posted.text
+        queued = client.post(
+            "/v1/rounds", json={"round_date": "2026-12-01"}, headers=served.coordinator
+        )
+        round_id: int = queued.json()["id"]
+        deadline = time.monotonic() + 60
+        while (
+            client.get(f"/v1/rounds/{round_id}", headers=served.coordinator).json()["status"]
+            != "solved"
+        ):
+            assert time.monotonic() < deadline, "the round was not solved within 60 s"
+            time.sleep(0.2)
+        return round_id
+
+
+def test_concurrent_publishes_publish_once(served: Served) -> None:
+    """Eight publishes of one round at once: one 200, seven 409 (32 of them were 500s), and
+    one proposal per match."""
+    round_id = queue_and_solve(served, households=20, units=20)
+    path = f"{served.url}/v1/rounds/{round_id}/publish"
+    responses = at_once(8, lambda client, _: client.post(path, headers=served.coordinator))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7, [r.text for r in responses]
+    with httpx.Client(base_url=served.url, headers=served.coordinator) as client:
+        proposals = client.get("/v1/proposals", params={"limit": 200}).json()["items"]
+    assert len(proposals) == 20
+    assert (
+        len({p["unit_id"] for p in proposals}) == len({p["household_id"] for p in proposals}) == 20
+    )
+
+
+def test_edits_racing_a_publish_get_an_answer_not_an_error(served: Served) -> None:
+    """Landlords edit the round's units while the coordinator publishes what did not change:
+    no 5xx; every edit is a 200 (before the publish) or a 409 (the unit was proposed, or
+    changed under it); every proposed unit is one the publish kept."""
+    round_id = queue_and_solve(served, households=20, units=20)
+    with httpx.Client(base_url=served.url, headers=served.landlord) as client:
+        unit_ids = [u["id"] for u in client.get("/v1/units", params={"limit": 200}).json()["items"]]
+
+    def request(client: httpx.Client, i: int) -> httpx.Response:
+        if i == 0:
+            return client.post(
+                f"{served.url}/v1/rounds/{round_id}/publish",
+                params={"skip_changed": "true"},
+                headers=served.coordinator,
+            )
+        return client.patch(
+            f"{served.url}/v1/units/{unit_ids[i]}", json={"rent_eur": 250}, headers=served.landlord
+        )
+
+    responses = at_once(len(unit_ids), request)
+    published, edits = responses[0], responses[1:]
+    assert published.status_code == 200, published.text
+    assert {r.status_code for r in edits} <= {200, 409}, [
+        r.text for r in edits if r.status_code >= 500
+    ]
+    left_out = len(published.json()["left_out"])
+    assert published.json()["proposals"] + left_out == 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, RowId
@@ -79,11 +79,34 @@ def get_result(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Publish a solved round as proposals",
 )
-def publish_round(round_id: RowId, request: Request, db: DbSession, actor: CurrentActor) -> Any:
+def publish_round(
+    round_id: RowId,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    skip_changed: Annotated[
+        bool,
+        Query(
+            description="Leave out the pairs of households and units that changed since the "
+            "round (listed in `left_out`) and publish the rest, instead of a 409"
+        ),
+    ] = False,
+) -> Any:
     """In one transaction: a proposal per match, units and households moved to `proposed`.
-    If any of them changed since the round read them: 409 listing them, nothing published."""
+    If any of them changed since the round read them: 409 listing them (`changed`), nothing
+    published; or, with `skip_changed=true`, their pairs left out and the rest published,
+    unless that would break the round's income quota (409: run the round again)."""
     settings = request.app.state.settings
-    proposals = rounds.publish_round(
-        db, actor, round_id, date.today(), settings.household_response_days
+    publication = rounds.publish_round(
+        db,
+        actor,
+        round_id,
+        date.today(),
+        settings.household_response_days,
+        skip_changed=skip_changed,
     )
-    return {"round_id": round_id, "proposals": len(proposals)}
+    return {
+        "round_id": round_id,
+        "proposals": len(publication.proposals),
+        "left_out": publication.left_out,
+    }

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId, UploadedFile
-from api.idempotency import remember, replay
+from api.idempotency import remember, replay_or_claim
 from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
 from services import units
@@ -67,12 +67,12 @@ def post_unit(
     """Post a vacant unit. Without lat/lon it is geocoded from commune and postcode.
     Re-posting a reference you already have is a 409 naming it."""
     path = request.url.path
-    stored = replay(db, actor, idempotency_key, path, body.model_dump(mode="json"))
+    stored = replay_or_claim(db, actor, idempotency_key, path, body.model_dump(mode="json"))
     if stored is not None:
         return JSONResponse(stored.response_body, status_code=stored.status_code)
     unit = units.post_unit(db, actor, body, geocoder)
     response = UnitOut.model_validate(unit).model_dump(mode="json")
-    remember(db, actor, idempotency_key, path, body.model_dump(mode="json"), 201, response)
+    remember(db, actor, idempotency_key, 201, response)
     return response
 
 
