@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
 from api.limits import BodyLimit
+from api.ratelimit import RateLimiter
 from api.routes import admin, households, proposals, rounds, units
 from models import migrate
 from models.db import make_engine, session_factory
@@ -56,6 +57,13 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = sessions or session_factory(engine)
     app.state.geocoder = geocoder or make_geocoder(settings)
+    app.state.failed_authentications = RateLimiter(
+        settings.failed_authentications_per_minute, "failed authentications from this address"
+    )
+    app.state.expensive_requests = RateLimiter(
+        settings.expensive_requests_per_minute,
+        "rounds, imports and publications for this key",
+    )
     add_exception_handlers(app)
     app.add_middleware(
         BodyLimit,

@@ -10,8 +10,9 @@ from fastapi import Depends, Header, Path, Request
 from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
+from api.ratelimit import RateLimiter
 from services.access import Actor, authenticate
-from services.errors import InvalidImport, RowError
+from services.errors import InvalidImport, RowError, Unauthenticated
 
 
 def session(request: Request) -> Iterator[Session]:
@@ -29,13 +30,32 @@ DbSession = Annotated[Session, Depends(session, scope="function")]
 
 
 def actor(
+    request: Request,
     db: DbSession,
     authorization: Annotated[str | None, Header(description="Bearer API key")] = None,
 ) -> Actor:
-    return authenticate(db, authorization)
+    """The key's holder. A client address that failed too often is refused (429) before its
+    key is even looked up, whatever key it sends, until its limit refills."""
+    failures: RateLimiter = request.app.state.failed_authentications
+    client = request.client.host if request.client else "unknown"
+    failures.check(client)
+    try:
+        return authenticate(db, authorization)
+    except Unauthenticated:
+        failures.spend(client)
+        raise
 
 
 CurrentActor = Annotated[Actor, Depends(actor)]
+
+
+def expensive(request: Request, holder: CurrentActor) -> None:
+    """Counts a request that solves, imports or publishes against its key's limit."""
+    limiter: RateLimiter = request.app.state.expensive_requests
+    limiter.spend(holder.key_id if holder.key_id is not None else holder.name)
+
+
+Expensive = Depends(expensive)
 
 
 def geocoder(request: Request) -> Geocoder:

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
+from api.ratelimit import TooManyRequests
 from services.errors import (
     Conflict,
     DomainError,
@@ -31,6 +33,9 @@ PROBLEM = "application/problem+json"
 MAX_LISTED_ERRORS = 100
 TYPE_BASE = "https://housing-match.example/problems/"
 logger = logging.getLogger("housing_match.api")
+
+# Fields the services name that are not in the request body (the rest are).
+FIELD_LOCATIONS = {"cursor": "query.cursor", "Idempotency-Key": "header.Idempotency-Key"}
 
 STATUS_OF: list[tuple[type[DomainError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
@@ -109,7 +114,8 @@ def add_exception_handlers(app: FastAPI) -> None:
                     detail = str(error)
                     field = getattr(error, "field", None)
                     if field:
-                        extra["errors"] = [{"field": f"body.{field}", "message": detail}]
+                        where = FIELD_LOCATIONS.get(field, f"body.{field}")
+                        extra["errors"] = [{"field": where, "message": detail}]
                 if isinstance(error, StaleRound):
                     extra = {"changed": error.changed}
                 return problem(status, name, name.replace("-", " ").capitalize(), detail, **extra)
@@ -123,6 +129,16 @@ def add_exception_handlers(app: FastAPI) -> None:
             "unstorable-value",
             "Invalid value",
             "a value cannot be used (a NUL character, or a number out of range)",
+        )
+
+    @app.exception_handler(TooManyRequests)
+    async def _too_many(_: Request, error: TooManyRequests) -> JSONResponse:
+        return problem(
+            429,
+            "too-many-requests",
+            "Too many requests",
+            str(error),
+            headers={"Retry-After": str(error.retry_after_s)},
         )
 
     @app.exception_handler(IntegrityError)
@@ -168,9 +184,20 @@ def add_exception_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
-        return problem(error.status_code, "http", title, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Allow lists every method of the path (RFC 9110); Starlette names only those of
+            # the first route whose path matches. The OpenAPI document has them all.
+            methods = {
+                method.upper()
+                for template, operations in request.app.openapi()["paths"].items()
+                if compile_path(template)[0].match(request.url.path)
+                for method in operations
+            }
+            headers["Allow"] = ", ".join(sorted(methods))
+        return problem(error.status_code, "http", title, str(error.detail), headers=headers)
 
     @app.middleware("http")
     async def _unexpected(request: Request, call_next: Any) -> Any:

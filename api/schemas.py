@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from models import HouseholdStatus, LeaseKind, UnitStatus
 
@@ -213,20 +213,24 @@ class ProposalPage(BaseModel):
     next_cursor: str | None
 
 
+# Free text about a person's choice: bounded (a 10 MB reason was once stored).
+ReasonText = Annotated[str, Field(max_length=1000)]
+
+
 class HouseholdAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer: Literal["accepted", "refused"]
-    reason_code: str | None = None
-    reason_text: str | None = None
+    reason_code: Annotated[str, Field(max_length=64)] | None = None
+    reason_text: ReasonText | None = None
 
 
 class CommissionDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approved", "rejected"]
-    reason_code: str | None = None
-    reason_text: str | None = None
+    reason_code: Annotated[str, Field(max_length=64)] | None = None
+    reason_text: ReasonText | None = None
 
 
 class LandlordOut(BaseModel):

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from models import ApiKey, ApiRole, migrate
 from models.db import make_engine, session_factory, transaction
@@ -319,5 +320,16 @@ def _print_summary(result: dict, policy: PolicyIn, round_id: int, result_path: P
     out.print(f"\nFull result (every match with its score breakdown, every reason): {result_path}")
 
 
+def run() -> None:
+    """The `housing-match` command: the app, with an unreachable database said in one line
+    (it was a traceback of about 500 lines from `serve`, `worker` and `db upgrade`)."""
+    try:
+        app()
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        err.print(f"cannot reach the database: {reason}", highlight=False, markup=False)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    run()

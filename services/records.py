@@ -109,14 +109,17 @@ class HouseholdRecord(Record):
     reference: Annotated[str, Field(min_length=1, max_length=64)]
     adults: Annotated[int, Field(ge=1, le=20)]
     couple: bool = False
-    children_ages: list[Annotated[int, Field(ge=0, le=18)]] = Field(default_factory=list)
+    # Lists are bounded like the strings: 500 children and a 10 MB text were once stored.
+    children_ages: list[Annotated[int, Field(ge=0, le=18)]] = Field(
+        default_factory=list, max_length=20
+    )
     monthly_resources_eur: Money
     housing_benefit_eur: Money = Decimal(0)
-    workplaces: list[PlaceRecord] = Field(default_factory=list)
+    workplaces: list[PlaceRecord] = Field(default_factory=list, max_length=20)
     needs: NeedsRecord = Field(default_factory=NeedsRecord)
-    preferred_communes: list[Commune] = Field(default_factory=list)
-    excluded_communes: list[Commune] = Field(default_factory=list)
-    accepted_lease_kinds: list[LeaseKind] = Field(default_factory=list)
+    preferred_communes: list[Commune] = Field(default_factory=list, max_length=100)
+    excluded_communes: list[Commune] = Field(default_factory=list, max_length=100)
+    accepted_lease_kinds: list[LeaseKind] = Field(default_factory=list, max_length=3)
     registered_on: date
     urgent: bool = False
     urgent_reason: Annotated[str | None, Field(max_length=300, validate_default=True)] = None

@@ -130,39 +130,46 @@ class IncomeQuotaIn(Strict):
 
 
 DEFAULT_WEIGHTS = matcher.Weights()
+# Upper bounds keep every policy value far from what would overflow a date or the solver's
+# 64-bit costs (candidates_per_unit 1e30 and round_date 9999-12-31 were accepted, then failed
+# in the worker with an OverflowError); each is well past any sensible setting.
+Points = Annotated[float, Field(ge=0, le=100_000)]
+MAX_PAIRS_LISTED = 100_000
 
 
 class WeightsIn(Strict):
-    waiting_per_day: NonNegative = DEFAULT_WEIGHTS.waiting_per_day
-    waiting_cap_days: Annotated[int, Field(ge=0)] = DEFAULT_WEIGHTS.waiting_cap_days
-    urgent: NonNegative = DEFAULT_WEIGHTS.urgent
-    commute: NonNegative = DEFAULT_WEIGHTS.commute
-    size_fit: NonNegative = DEFAULT_WEIGHTS.size_fit
-    extra_room_penalty: NonNegative = DEFAULT_WEIGHTS.extra_room_penalty
-    affordability: NonNegative = DEFAULT_WEIGHTS.affordability
-    affordability_steps: Annotated[int, Field(ge=1)] = DEFAULT_WEIGHTS.affordability_steps
-    preferred_commune: NonNegative = DEFAULT_WEIGHTS.preferred_commune
-    care_proximity: NonNegative = DEFAULT_WEIGHTS.care_proximity
+    waiting_per_day: Points = DEFAULT_WEIGHTS.waiting_per_day
+    waiting_cap_days: Annotated[int, Field(ge=0, le=36_500)] = DEFAULT_WEIGHTS.waiting_cap_days
+    urgent: Points = DEFAULT_WEIGHTS.urgent
+    commute: Points = DEFAULT_WEIGHTS.commute
+    size_fit: Points = DEFAULT_WEIGHTS.size_fit
+    extra_room_penalty: Points = DEFAULT_WEIGHTS.extra_room_penalty
+    affordability: Points = DEFAULT_WEIGHTS.affordability
+    affordability_steps: Annotated[int, Field(ge=1, le=1_000)] = DEFAULT_WEIGHTS.affordability_steps
+    preferred_commune: Points = DEFAULT_WEIGHTS.preferred_commune
+    care_proximity: Points = DEFAULT_WEIGHTS.care_proximity
 
 
 PairIn = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 
 class PolicyIn(Strict):
-    round_date: Annotated[date, Field(strict=False)] = Field(default_factory=date.today)
-    horizon_days: Annotated[int, Field(ge=0)] = 60
-    max_commute_km: Annotated[float, Field(gt=0)] = 40.0
+    round_date: Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2100, 12, 31))] = (
+        Field(default_factory=date.today)
+    )
+    horizon_days: Annotated[int, Field(ge=0, le=3_650)] = 60
+    max_commute_km: Annotated[float, Field(gt=0, le=2_000)] = 40.0
     max_effort_rate: Annotated[float, Field(gt=0, le=1)] = 0.35
-    room_shortfall_allowed: Annotated[int, Field(ge=0)] = 0
-    candidates_per_unit: Annotated[int, Field(ge=1)] = 1
+    room_shortfall_allowed: Annotated[int, Field(ge=0, le=20)] = 0
+    candidates_per_unit: Annotated[int, Field(ge=1, le=20)] = 1
     income_quota: IncomeQuotaIn | None = None
-    max_per_building: Annotated[int, Field(ge=1)] | None = None
-    excluded_pairs: list[PairIn] = Field(default_factory=list)
-    pinned_pairs: list[PairIn] = Field(default_factory=list)
-    forbidden_pairs: list[PairIn] = Field(default_factory=list)
+    max_per_building: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    excluded_pairs: list[PairIn] = Field(default_factory=list, max_length=MAX_PAIRS_LISTED)
+    pinned_pairs: list[PairIn] = Field(default_factory=list, max_length=MAX_PAIRS_LISTED)
+    forbidden_pairs: list[PairIn] = Field(default_factory=list, max_length=MAX_PAIRS_LISTED)
     weights: WeightsIn = Field(default_factory=WeightsIn)
-    time_limit_s: Annotated[float, Field(gt=0)] = 60.0
-    seed: int = 0
+    time_limit_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
 
 class RoundIn(Strict):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -146,3 +148,21 @@ def test_keys_are_created_once_listed_and_revoked(tmp_path: Path) -> None:
     )
     assert unknown.exit_code == 1
     assert "Nobody" in unknown.output
+
+
+def test_an_unreachable_database_is_said_in_one_line() -> None:
+    """`serve`, `worker` and `db upgrade` against a database nobody answers for: one line on
+    standard error and exit status 1, not a traceback of 500 lines."""
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/test"
+    for command in (["serve"], ["worker"], ["db", "upgrade"]):
+        finished = subprocess.run(
+            [sys.executable, "-m", "cli.main", *command, "--database-url", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert finished.returncode == 1, finished.stderr
+        lines = finished.stderr.strip().splitlines()
+        assert len(lines) == 1, finished.stderr
+        assert lines[0].startswith("cannot reach the database: ")
+        assert "Traceback" not in finished.stderr + finished.stdout

@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId, UploadedFile
+from api.deps import (
+    CurrentActor,
+    CurrentGeocoder,
+    DbSession,
+    Expensive,
+    RowId,
+    UploadedFile,
+)
 from api.routes.units import CONFLICT, PROBLEMS, import_body
 from api.schemas import (
     HOUSEHOLD_EXAMPLE,
@@ -61,6 +68,7 @@ def list_households(
 
 @router.post(
     "/import",
+    dependencies=[Expensive],
     status_code=201,
     response_model=ImportResult,
     responses=PROBLEMS,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, DbSession, RowId
+from api.deps import CurrentActor, DbSession, Expensive, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, problem
 from models import MatchRound
@@ -28,6 +28,7 @@ def with_progress(db: Session, match_round: MatchRound) -> RoundOut:
 
 @router.post(
     "",
+    dependencies=[Expensive],
     status_code=202,
     response_model=RoundOut,
     responses=PROBLEMS,
@@ -76,6 +77,7 @@ def get_result(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
 
 @router.post(
     "/{round_id}/publish",
+    dependencies=[Expensive],
     responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
     summary="Publish a solved round as proposals",
 )

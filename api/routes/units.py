@@ -8,7 +8,14 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import CurrentActor, CurrentGeocoder, DbSession, RowId, UploadedFile
+from api.deps import (
+    CurrentActor,
+    CurrentGeocoder,
+    DbSession,
+    Expensive,
+    RowId,
+    UploadedFile,
+)
 from api.idempotency import remember, replay_or_claim
 from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
@@ -22,6 +29,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: problem("This role may not do this"),
     413: problem("Request body over the size limit (HOUSING_MATCH_MAX_REQUEST_BYTES)"),
     422: problem("Invalid field, named in `errors`"),
+    429: problem("Too many failed authentications, or expensive requests: see Retry-After"),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such unit among yours")}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: problem("Clashes with the unit's current state")}
@@ -94,6 +102,7 @@ def list_units(
 
 @router.post(
     "/import",
+    dependencies=[Expensive],
     status_code=201,
     response_model=ImportResult,
     responses=PROBLEMS,
