@@ -39,7 +39,11 @@ def create_app(
         stop = threading.Event()
         thread = None
         if settings.run_worker:
-            worker = RoundWorker(app.state.sessions, f"{socket.gethostname()}:{os.getpid()}")
+            worker = RoundWorker(
+                app.state.sessions,
+                f"{socket.gethostname()}:{os.getpid()}",
+                retention_days=settings.retention_days,
+            )
             thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
             thread.start()
         yield

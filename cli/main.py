@@ -231,7 +231,11 @@ def worker(database_url: DatabaseOption = None) -> None:
     name = f"{socket.gethostname()}:{os.getpid()}"
     out.print(f"worker {name} waiting for rounds (Ctrl-C to stop)")
     try:
-        RoundWorker(session_factory(make_engine(settings.database_url)), name).run_forever(stop)
+        RoundWorker(
+            session_factory(make_engine(settings.database_url)),
+            name,
+            retention_days=settings.retention_days,
+        ).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
 

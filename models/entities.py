@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -241,6 +241,21 @@ class Household(TimestampMixin, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
+
+    # Never copied into the audit trail: health data (special category), free text about the
+    # person and the national application number.
+    PRIVATE_COLUMNS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "needs_wheelchair",
+            "needs_reduced_mobility",
+            "care_site_label",
+            "care_site_lat",
+            "care_site_lon",
+            "care_site_max_km",
+            "urgent_reason",
+            "application_number",
+        }
+    )
 
     @property
     def size(self) -> int:

@@ -4,7 +4,9 @@ coordinators, and the move-in checklist."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +42,23 @@ def list_keys(session: Session, actor: Actor) -> Sequence[ApiKey]:
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
 
 
+# Admins run the service: they see what happened to every record, and the content only of
+# what they administer, never a household's.
+ADMINISTERED_ENTITIES = frozenset({"landlord", "api_key"})
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
 def audit_trail(
     session: Session,
     actor: Actor,
@@ -48,7 +67,9 @@ def audit_trail(
     entity_id: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
-) -> tuple[Sequence[AuditEvent], str | None]:
+) -> tuple[list[AuditEntry], str | None]:
+    """Events in order; coordinators see their before and after, admins only those of the
+    entities they administer (the rest: who did what to which record, and when)."""
     actor.require(ApiRole.COORDINATOR, ApiRole.ADMIN)
     query = (
         select(AuditEvent)
@@ -61,7 +82,21 @@ def audit_trail(
     if entity_id:
         query = query.where(AuditEvent.entity_id == entity_id)
     rows = session.scalars(query).all()
-    return rows[:limit], next_cursor(rows, limit)
+
+    def entry(event: AuditEvent) -> AuditEntry:
+        content = actor.role is ApiRole.COORDINATOR or event.entity in ADMINISTERED_ENTITIES
+        return AuditEntry(
+            id=event.id,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            entity=event.entity,
+            entity_id=event.entity_id,
+            before=event.before if content else None,
+            after=event.after if content else None,
+        )
+
+    return [entry(event) for event in rows[:limit]], next_cursor(rows, limit)
 
 
 def move_in(session: Session, actor: Actor, household_id: int) -> MoveInChecklist:

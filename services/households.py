@@ -55,12 +55,8 @@ def as_record(household: Household) -> dict[str, Any]:
 
 
 def _audit_view(household: Household) -> dict[str, Any]:
-    # The audit trail keeps what changed, not the health data or workplaces themselves.
-    return {
-        key: value
-        for key, value in audit.snapshot(household).items()
-        if not key.startswith(("needs_", "care_site"))
-    }
+    # The audit trail keeps what changed, not the health data, free text or workplaces.
+    return audit.snapshot(household, exclude=Household.PRIVATE_COLUMNS)
 
 
 def _audit_created(session: Session, actor: Actor, household: Household) -> None:

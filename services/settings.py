@@ -36,4 +36,5 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_048_576  # a request body over this is refused (413)
     max_import_bytes: int = 10_485_760  # the same for the import routes, which take files
     failed_authentications_per_minute: int = 30  # per client address, then 429
+    retention_days: int | None = 730  # closed cases are erased after this; None: kept
     expensive_requests_per_minute: int = 20  # rounds, imports, publishing, per key, then 429

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import AuditEvent, MatchRound, RoundStatus
+from services.erasure import PURGED_PER_PASS, purge_closed
 from services.proposals import expire_overdue
 from services.rounds import compute_round, store_result
 
@@ -32,11 +33,14 @@ class RoundWorker:
         *,
         heartbeat_s: float | None = 5.0,
         stale_after_s: float = 60.0,
+        retention_days: int | None = None,
     ) -> None:
         self.sessions = sessions
         self.name = name
         self.heartbeat_s = heartbeat_s
         self.stale_after = timedelta(seconds=stale_after_s)
+        self.retention_days = retention_days  # None: closed cases are kept
+        self.purged_on: date | None = None
 
     def reap_stale(self, *, all_running: bool = False) -> list[int]:
         """Mark failed the running rounds whose worker stopped beating (or, with
@@ -164,8 +168,14 @@ class RoundWorker:
     def run_once(self) -> int | None:
         """Expire overdue proposals, reap dead rounds, claim and solve one round; its id,
         or None when nothing was queued."""
+        today = date.today()
         with self.sessions() as session, session.begin():
-            expire_overdue(session, date.today())
+            expire_overdue(session, today)
+        if self.retention_days is not None and self.purged_on != today:
+            with self.sessions() as session, session.begin():
+                erased = purge_closed(session, today, self.retention_days)
+            if len(erased) < PURGED_PER_PASS:  # else a backlog: more on the next pass
+                self.purged_on = today
         self.reap_stale()
         round_id = self.claim()
         if round_id is not None:

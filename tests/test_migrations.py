@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from models import Base, migrate
 from models.db import make_engine
@@ -63,3 +65,35 @@ def test_downgrade_base_removes_everything_and_upgrade_again_works(
     assert migrate.current(empty_database.url) is None
     migrate.upgrade(empty_database.url)
     assert table_names(empty_database.url) == TABLES
+
+
+def test_0004_takes_private_fields_out_of_stored_audit_payloads(
+    empty_database: EmptyDatabase,
+) -> None:
+    """Household events written before 0004 held urgent_reason and application_number; after
+    it they hold neither, the rest of each payload and the other entities' events unchanged."""
+    migrate.upgrade(empty_database.url, "0003")
+    engine = make_engine(empty_database.url)
+    payload = {"reference": "HH-1", "urgent_reason": "shelter closes", "application_number": "0631"}
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (actor, action, entity, entity_id, before, after) "
+                    "VALUES ('c', 'household.created', 'household', '1', NULL, :after), "
+                    "('a', 'landlord.created', 'landlord', '1', NULL, :after)"
+                ),
+                {"after": json.dumps(payload)},
+            )
+        migrate.upgrade(empty_database.url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT entity, after FROM audit_events ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    after = {
+        entity: value if isinstance(value, dict) else json.loads(value) for entity, value in rows
+    }
+    assert after["household"] == {"reference": "HH-1"}
+    assert after["landlord"] == payload

@@ -23,7 +23,7 @@ from api.schemas import (
     problem,
 )
 from models import HouseholdStatus
-from services import households
+from services import erasure, households
 from services.records import HouseholdRecord
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
@@ -139,3 +139,17 @@ def patch_household(
 )
 def withdraw_household(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return HouseholdOut.model_validate(households.withdraw_household(db, actor, household_id))
+
+
+@router.post(
+    "/{household_id}/erase",
+    response_model=HouseholdOut,
+    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    summary="Erase a household's personal data on request (GDPR art. 17)",
+)
+def erase_household(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
+    """Irreversible: the record is anonymised in place (reference `erased-<id>`), with its
+    health data, workplaces and free text, and so are the audit trail's payloads about it
+    and every stored round that names it. Proposals, units and statistics keep their
+    history. Refused (409) while a proposal of the household is live."""
+    return HouseholdOut.model_validate(erasure.erase_household(db, actor, household_id))
