@@ -31,6 +31,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from bench.instances import make_round
+from bench.load import load_block
 from matcher import flow
 from matcher.candidates import CandidateSet, Pairs, UnitTable, generate_candidates
 from matcher.chains import ChainLayout, PairRuns
@@ -620,7 +621,8 @@ def main() -> None:
         document = make_round(size, size, "national", seed=size)
         runs.append(bench_and_print("National, 8 regions", document, args))
     report = write_report(runs, args.peers_max_pairs)
-    args.output.write_text(report + "\n", encoding="utf-8")
+    kept = load_block(args.output)  # bench/load.py's table, from its own run
+    args.output.write_text(report + ("\n\n" + kept if kept else "") + "\n", encoding="utf-8")
     print(f"-> {args.output}")
 
 

@@ -203,16 +203,29 @@ def solve(
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (PostgreSQL only past 1)")
+    ] = 1,
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the HTTP API (uvicorn)."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
 
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    if settings.database_url.startswith("sqlite"):
+        err.print("several server processes need PostgreSQL (SQLite has one writer)")
+        raise typer.Exit(2)
+    # Each process builds its own app from the environment (DATABASE_URL comes first).
+    os.environ["DATABASE_URL"] = settings.database_url
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command()
