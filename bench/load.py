@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import re
 import socket
@@ -42,6 +43,7 @@ POSTGRES_URL = os.environ.get(
 )
 TARGETS = {"GET": 500.0, "POST": 200.0}  # requests a second, with p99 under 100 ms
 TARGET_P99_MS = 100.0
+SEQUENCE = itertools.count()  # request numbers, unique over the run (new units' references)
 
 
 @dataclass(frozen=True)
@@ -184,15 +186,13 @@ async def hammer(
     latencies: list[float] = []
     errors = 0
     size = 0
-    counter = 0
     stop_at = time.perf_counter() + seconds
 
     async def one_client(client: httpx.AsyncClient) -> None:
-        nonlocal errors, size, counter
+        nonlocal errors, size
         while time.perf_counter() < stop_at:
-            counter += 1
             started = time.perf_counter()
-            response = await request(client, counter)
+            response = await request(client, next(SEQUENCE))
             latencies.append(time.perf_counter() - started)
             size = len(response.content)
             if response.status_code != success:
