@@ -43,6 +43,7 @@ def create_app(
                 app.state.sessions,
                 f"{socket.gethostname()}:{os.getpid()}",
                 retention_days=settings.retention_days,
+                stale_after_s=settings.round_stale_after_s,
             )
             thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
             thread.start()

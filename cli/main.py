@@ -248,6 +248,7 @@ def worker(database_url: DatabaseOption = None) -> None:
             session_factory(make_engine(settings.database_url)),
             name,
             retention_days=settings.retention_days,
+            stale_after_s=settings.round_stale_after_s,
         ).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()

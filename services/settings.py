@@ -37,4 +37,5 @@ class Settings(BaseSettings):
     max_import_bytes: int = 10_485_760  # the same for the import routes, which take files
     failed_authentications_per_minute: int = 30  # per client address, then 429
     retention_days: int | None = 730  # closed cases are erased after this; None: kept
+    round_stale_after_s: float = 60.0  # a running round whose worker is silent this long fails
     expensive_requests_per_minute: int = 20  # rounds, imports, publishing, per key, then 429

@@ -5,6 +5,7 @@ SIGKILL leaves behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,8 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from bench.instances import make_round
 from models import ApiRole, Landlord, Unit, migrate
 from models.db import make_engine, session_factory
 from services.access import create_key
@@ -38,13 +40,51 @@ UNIT = {
 }
 
 
+# A round whose worker is silent this long fails: over the worker's 5 s heartbeat, short
+# enough for a test to see a killed round reaped.
+STALE_AFTER_S = "8"
+
+
 @dataclass
 class Served:
-    url: str
+    """`housing-match serve` on a database; `start` runs it (again, after a kill)."""
+
     database_url: str
     landlord: dict[str, str]  # headers of a landlord key
     coordinator: dict[str, str]
-    process: subprocess.Popen[bytes]
+    url: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        port = free_port()
+        environment = os.environ | {
+            "HOUSING_MATCH_DATABASE_URL": self.database_url,
+            "DATABASE_URL": self.database_url,
+            "HOUSING_MATCH_ROUND_STALE_AFTER_S": STALE_AFTER_S,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, "the server exited on start"
+            assert time.monotonic() < deadline, "the server did not start within 30 s"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no rollback by the server, no flush."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
 
 
 def free_port() -> int:
@@ -68,38 +108,18 @@ def served(tmp_path: Path) -> Iterator[Served]:
             token = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
             coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
         engine.dispose()
-        port = free_port()
-        environment = os.environ | {
-            "HOUSING_MATCH_DATABASE_URL": database.url,
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        server = Served(
+            database.url,
+            {"Authorization": f"Bearer {token}"},
+            {"Authorization": f"Bearer {coordinator}"},
         )
-        url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, "the server exited on start"
-                assert time.monotonic() < deadline, "the server did not start within 30 s"
-                time.sleep(0.1)
-            yield Served(
-                url,
-                database.url,
-                {"Authorization": f"Bearer {token}"},
-                {"Authorization": f"Bearer {coordinator}"},
-                process,
-            )
+            server.start()
+            yield server
         finally:
-            process.kill()
-            process.wait()
+            if server.process is not None:
+                server.process.kill()
+                server.process.wait()
     finally:
         database.drop()
 
@@ -156,8 +176,7 @@ def test_every_write_acknowledged_survives_a_sigkill(served: Served) -> None:
     deadline = time.monotonic() + 60
     while len(acknowledged) < 400 and time.monotonic() < deadline:
         time.sleep(0.01)
-    served.process.send_signal(signal.SIGKILL)
-    served.process.wait()
+    served.kill()
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -275,3 +294,111 @@ def test_edits_racing_a_publish_get_an_answer_not_an_error(served: Served) -> No
     ]
     left_out = len(published.json()["left_out"])
     assert published.json()["proposals"] + left_out == 20
+
+
+def load_generated_round(served: Served, size: int) -> None:
+    """A generated departement's units and households, through the import routes."""
+    document = make_round(size, size, "departement", seed=size)
+    units = [
+        {key: value for key, value in u.items() if key != "id"}
+        | {"reference": u["id"], "postcode": "63000"}
+        for u in document["units"]
+    ]
+    households = [
+        {key: value for key, value in h.items() if key != "id"}
+        | {"reference": h["id"]}
+        | ({"urgent_reason": "generated"} if h["urgent"] else {})
+        for h in document["households"]
+    ]
+    with httpx.Client(base_url=served.url, timeout=120) as client:
+        posted = client.post("/v1/units/import", json=units, headers=served.landlord)
+        assert posted.status_code == 201, posted.text[:500]
+        posted = client.post("/v1/households/import", json=households, headers=served.coordinator)
+        assert posted.status_code == 201, posted.text[:500]
+
+
+def round_status(served: Served, round_id: int) -> dict[str, Any]:
+    response = httpx.get(f"{served.url}/v1/rounds/{round_id}", headers=served.coordinator)
+    state: dict[str, Any] = response.json()
+    return state
+
+
+def wait_for(served: Served, round_id: int, statuses: set[str], within_s: float) -> str:
+    deadline = time.monotonic() + within_s
+    while (status := round_status(served, round_id)["status"]) not in statuses:
+        assert time.monotonic() < deadline, f"round {round_id} still {status} after {within_s} s"
+        time.sleep(0.05)
+    return status
+
+
+def queue(served: Served) -> int:
+    queued = httpx.post(
+        f"{served.url}/v1/rounds", json={"round_date": "2026-12-01"}, headers=served.coordinator
+    )
+    assert queued.status_code == 202, queued.text
+    round_id: int = queued.json()["id"]
+    return round_id
+
+
+def test_a_round_killed_while_running_is_failed_and_the_next_one_runs(served: Served) -> None:
+    """SIGKILL while a round is solving: once the server is back, the round is failed when
+    its worker's heartbeat is overdue, and a new round runs to the end."""
+    load_generated_round(served, 1500)
+    round_id = queue(served)
+    wait_for(served, round_id, {"running"}, within_s=60)
+    served.kill()
+    served.start()
+    assert wait_for(served, round_id, {"failed", "solved"}, within_s=60) == "failed"
+    assert "worker" in (round_status(served, round_id)["error"] or "")
+    again = queue(served)
+    assert wait_for(served, again, {"solved", "failed"}, within_s=120) == "solved"
+
+
+def test_a_publish_killed_midway_leaves_all_or_nothing(served: Served) -> None:
+    """SIGKILL once the publish of a round of 1,500 has begun (it holds its round's row
+    lock, seen in pg_locks): after the restart the round is
+    either published with every proposal, or still solved with none, and every unit and
+    household is proposed exactly when it has a proposal."""
+    load_generated_round(served, 1500)
+    round_id = queue(served)
+    assert wait_for(served, round_id, {"solved", "failed"}, within_s=120) == "solved"
+    matches = round_status(served, round_id)["statistics"]["matched"]
+
+    def send_publish() -> None:
+        with contextlib.suppress(httpx.TransportError):  # the server dies under it
+            httpx.post(
+                f"{served.url}/v1/rounds/{round_id}/publish",
+                headers=served.coordinator,
+                timeout=60,
+            )
+
+    engine = make_engine(served.database_url)
+    begun = text(
+        "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_locks.relation = pg_class.oid "
+        "WHERE pg_class.relname = 'match_rounds' AND pg_locks.mode = 'RowShareLock' "
+        "AND pg_locks.pid <> pg_backend_pid()"
+    )
+    publish = threading.Thread(target=send_publish)
+    publish.start()
+    with engine.connect() as connection:  # the publish has locked its round: it has begun
+        deadline = time.monotonic() + 30
+        while not connection.scalar(begun):
+            assert time.monotonic() < deadline, "the publish never began"
+            time.sleep(0.005)
+    served.kill()
+    publish.join()
+    served.start()
+    try:
+        with engine.connect() as connection:
+            proposals = connection.scalar(text("SELECT count(*) FROM proposals"))
+            proposed_units = connection.scalar(
+                text("SELECT count(*) FROM units WHERE status = 'proposed'")
+            )
+            proposed_households = connection.scalar(
+                text("SELECT count(*) FROM households WHERE status = 'proposed'")
+            )
+    finally:
+        engine.dispose()
+    status = round_status(served, round_id)["status"]
+    assert (status, proposals) in {("solved", 0), ("published", matches)}
+    assert proposed_households == proposed_units == proposals  # one candidate per unit
