@@ -10,7 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -164,6 +170,20 @@ def add_exception_handlers(app: FastAPI) -> None:
             "Conflict",
             "a record changed while this request ran: read it again and retry",
         )
+
+    @app.exception_handler(ProgrammingError)
+    async def _schema(_: Request, error: ProgrammingError) -> JSONResponse:
+        if _sql_state(error) in {"42P01", "3F000"}:  # no such table, no such schema
+            # The database answers but holds no schema (dropped, or not migrated yet).
+            logger.error("database schema missing: %s", type(error.orig).__name__)
+            return problem(
+                503,
+                "unavailable",
+                "Service unavailable",
+                "the database has no schema: restore it or run `housing-match db upgrade`",
+                headers={"Retry-After": "30"},
+            )
+        raise error
 
     @app.exception_handler(OperationalError)
     async def _database(_: Request, error: OperationalError) -> JSONResponse:
