@@ -7,10 +7,13 @@ import socket
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +26,9 @@ from models.db import make_engine, session_factory
 from services.geocoding import make_geocoder
 from services.settings import Settings
 from services.worker import RoundWorker
+
+# Vendored assets (api/static/swagger-ui/VERSION says which, with its licence beside it).
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(
@@ -54,6 +60,10 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        # Served from the package below: the default pages load Swagger UI and ReDoc from a
+        # CDN, so /docs was blank offline.
+        docs_url=None,
+        redoc_url=None,
         title="housing-match",
         version="0.1.0",
         description="Landlords post vacant social housing units; coordinators match them "
@@ -82,6 +92,20 @@ def create_app(
     app.include_router(admin.router)
 
     expected_revision = migrate.head()
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="housing-match API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+            # no badge fetched from validator.swagger.io
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> Any:

@@ -161,6 +161,11 @@ class RoundOut(BaseModel):
     published_at: datetime | None
 
 
+class RoundPage(BaseModel):
+    items: list[RoundOut]
+    next_cursor: str | None
+
+
 class ProposalForCoordinator(BaseModel):
     id: int
     round_id: int

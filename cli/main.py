@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from models import ApiKey, ApiRole, migrate
 from models.db import make_engine, session_factory, transaction
-from services.access import create_key, revoke_key
+from services.access import SYSTEM, create_key, revoke_key
 from services.errors import InvalidImport, InvalidInput, NotFound
 from services.geocoding import make_geocoder
 from services.imports import load_fixtures
@@ -36,6 +36,8 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(db_app, name="db")
 keys_app = typer.Typer(help="API keys (printed once, stored hashed).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+landlords_app = typer.Typer(help="Social landlords.", no_args_is_help=True)
+app.add_typer(landlords_app, name="landlords")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
@@ -136,6 +138,54 @@ def keys_list(database_url: DatabaseOption = None) -> None:
         for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
             table.add_row(
                 key.prefix, str(key.role), key.owner, str(key.revoked), str(key.created_at)
+            )
+    out.print(table)
+
+
+@landlords_app.command("create")
+def landlords_create(
+    name: Annotated[str, typer.Argument(help="The landlord's name, as its units will carry it")],
+    siren: Annotated[str | None, typer.Option(help="Its SIREN (9 digits)")] = None,
+    contact_email: Annotated[str | None, typer.Option(help="Who receives proposals")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Register a social landlord (then give it a key: keys create --role landlord)."""
+    from pydantic import ValidationError
+
+    from services.admin import create_landlord
+    from services.errors import Conflict
+    from services.records import LandlordRecord
+
+    settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
+    try:
+        record = LandlordRecord(name=name, siren=siren, contact_email=contact_email)
+    except ValidationError as error:
+        for problem in error.errors():
+            err.print(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}", markup=False)
+        raise typer.Exit(2) from None
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            landlord_id = create_landlord(session, SYSTEM, record).id
+    except Conflict as error:
+        err.print(str(error), markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"landlord {name} registered (id {landlord_id})", highlight=False, markup=False)
+
+
+@landlords_app.command("list")
+def landlords_list(database_url: DatabaseOption = None) -> None:
+    """Every landlord: id, name, SIREN, contact."""
+    from services.admin import list_landlords
+
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    table = Table("id", "name", "SIREN", "contact")
+    with transaction(factory) as session:
+        for landlord in list_landlords(session, SYSTEM):
+            table.add_row(
+                str(landlord.id), landlord.name, landlord.siren or "", landlord.contact_email or ""
             )
     out.print(table)
 

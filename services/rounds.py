@@ -3,12 +3,13 @@ solve, store the result on the MatchRound, and publish it as proposals."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 import matcher
 from matcher.income import quota_shortfall
@@ -29,6 +30,7 @@ from models import (
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, NotFound, StaleRound
+from services.pages import after_id, next_cursor
 from services.roundfile import PolicyIn, result_to_json, to_policy
 
 
@@ -199,6 +201,30 @@ def get_round(
     if match_round is None:
         raise NotFound("round", round_id)
     return match_round
+
+
+def list_rounds(
+    session: Session,
+    actor: Actor,
+    *,
+    status: RoundStatus | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> tuple[Sequence[MatchRound], str | None]:
+    """Rounds, newest first; their results are left in the database (megabytes each)."""
+    actor.require(ApiRole.COORDINATOR)
+    query = (
+        select(MatchRound)
+        .options(defer(MatchRound.result, raiseload=True))
+        .order_by(MatchRound.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor:
+        query = query.where(MatchRound.id < after_id(cursor))
+    if status is not None:
+        query = query.where(MatchRound.status == status)
+    rows = session.scalars(query).all()
+    return rows[:limit], next_cursor(rows, limit)
 
 
 def progress(session: Session, match_round: MatchRound, now: datetime) -> str:

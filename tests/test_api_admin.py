@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -150,6 +151,19 @@ def test_healthz_and_the_api_say_when_the_database_is_unusable(
     assert health.json()["database"] == "unreachable"
     assert assert_problem(units, 503)["detail"] == "the database cannot be reached: retry later"
     assert units.headers["retry-after"] == "5"
+
+
+def test_the_api_docs_work_offline(client: TestClient) -> None:
+    """/docs loads Swagger UI from the package, not from a CDN (it was blank offline), and
+    asks no other origin for anything."""
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert re.findall(r"https?://", page.text) == []
+    assets = re.findall(r"(/static/[^\"']+)", page.text)
+    assert len(assets) == 3  # script, stylesheet, icon
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    assert '"validatorUrl": null' in page.text
 
 
 def test_reason_codes_are_documented() -> None:

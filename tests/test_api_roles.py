@@ -49,6 +49,7 @@ MATRIX: list[tuple[str, str, Any, list[int]]] = [
         [401, 403, 403, 404, 403],
     ),
     ("POST", "/v1/rounds", {"round_date": "2026-12-01"}, [401, 403, 403, 202, 403]),
+    ("GET", "/v1/rounds", None, [401, 403, 403, 200, 403]),
     ("GET", "/v1/rounds/{round}", None, [401, 403, 403, 200, 403]),
     ("GET", "/v1/rounds/{round}/result", None, [401, 403, 403, 200, 403]),
     ("POST", "/v1/rounds/{round}/publish", None, [401, 403, 403, 409, 403]),

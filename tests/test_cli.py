@@ -166,3 +166,35 @@ def test_an_unreachable_database_is_said_in_one_line() -> None:
         assert len(lines) == 1, finished.stderr
         assert lines[0].startswith("cannot reach the database: ")
         assert "Traceback" not in finished.stderr + finished.stdout
+
+
+def test_a_landlord_is_created_then_given_a_key(tmp_path: Path) -> None:
+    """On a fresh database, `keys create --role landlord` needs the landlord to exist
+    ("landlord not found"): `landlords create` registers it; a second time is refused."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    created = runner.invoke(
+        app, ["landlords", "create", "Dome Habitat", "--siren", "900000011", "--database-url", url]
+    )
+    assert created.exit_code == 0, created.output
+    assert "landlord Dome Habitat registered" in created.output
+    again = runner.invoke(app, ["landlords", "create", "Dome Habitat", "--database-url", url])
+    assert again.exit_code == 1
+    bad = runner.invoke(app, ["landlords", "create", "X", "--siren", "12", "--database-url", url])
+    assert bad.exit_code == 2
+    key = runner.invoke(
+        app,
+        [
+            "keys",
+            "create",
+            "--role",
+            "landlord",
+            "--landlord",
+            "Dome Habitat",
+            "--database-url",
+            url,
+        ],
+    )
+    assert key.exit_code == 0, key.output
+    listed = runner.invoke(app, ["landlords", "list", "--database-url", url])
+    assert "900000011" in listed.output

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, Expensive, RowId
 from api.routes.units import CONFLICT, PROBLEMS
-from api.schemas import RoundOut, problem
-from models import MatchRound
+from api.schemas import RoundOut, RoundPage, problem
+from models import MatchRound, RoundStatus
 from services import rounds
 from services.errors import Conflict
 from services.roundfile import PolicyIn
@@ -53,6 +53,19 @@ def queue_round(
     up. Follow it with GET /v1/rounds/{id}."""
     match_round = rounds.queue_round(db, actor, policy)
     return with_progress(db, match_round)
+
+
+@router.get("", response_model=RoundPage, responses=PROBLEMS, summary="Rounds, newest first")
+def list_rounds(
+    db: DbSession,
+    actor: CurrentActor,
+    status: RoundStatus | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    """Each round's status, policy and statistics (its result: GET /v1/rounds/{id}/result)."""
+    rows, next_page = rounds.list_rounds(db, actor, status=status, cursor=cursor, limit=limit)
+    return {"items": [with_progress(db, r) for r in rows], "next_cursor": next_page}
 
 
 @router.get(
