@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.ratelimit import RateLimiter
 from services.access import Actor, authenticate
-from services.errors import InvalidImport, RowError, Unauthenticated
+from services.errors import Unauthenticated
 
 
 def session(request: Request) -> Iterator[Session]:
@@ -68,35 +68,30 @@ CurrentGeocoder = Annotated[Geocoder, Depends(geocoder)]
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """An imported file: its name as the import reports it (its kind from the content type)
-    and its text."""
+    """An imported file: its name as the import reports it (its kind from the content type;
+    the import also looks at the bytes) and its content."""
 
     source: str
-    text: str
+    data: bytes
+
+
+# Content types of spreadsheets, by the file name the import reports.
+SPREADSHEET_TYPES = {
+    "spreadsheetml": "upload.xlsx",
+    "opendocument": "upload.ods",
+    "ms-excel": "upload.xls",
+}
 
 
 async def upload(request: Request) -> Upload:
     """The request body as a file: read here (within the body limit) so that the import
-    itself runs in a plain route, off the event loop. UTF-8 with or without a byte-order
-    mark; anything else is refused rather than stored garbled."""
+    itself runs in a plain route, off the event loop."""
     content_type = request.headers.get("content-type", "")
-    source = "upload.csv" if "csv" in content_type else "upload.json"
-    raw = await request.body()
-    try:
-        return Upload(source, raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise InvalidImport(
-            [
-                RowError(
-                    source,
-                    line,
-                    "-",
-                    "the file is not UTF-8 (a byte no UTF-8 text has): save it as UTF-8, "
-                    "e.g. 'CSV UTF-8' in Excel",
-                )
-            ]
-        ) from None
+    source = next(
+        (name for kind, name in SPREADSHEET_TYPES.items() if kind in content_type),
+        "upload.csv" if "csv" in content_type else "upload.json",
+    )
+    return Upload(source, await request.body())
 
 
 UploadedFile = Annotated[Upload, Depends(upload)]

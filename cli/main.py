@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from models import ApiKey, ApiRole, migrate
 from models.db import make_engine, session_factory, transaction
-from services.access import SYSTEM, create_key, revoke_key
+from services.access import SYSTEM, Actor, create_key, revoke_key
 from services.errors import InvalidImport, InvalidInput, NotFound
 from services.geocoding import make_geocoder
 from services.imports import load_fixtures
@@ -38,6 +38,8 @@ keys_app = typer.Typer(help="API keys (printed once, stored hashed).", no_args_i
 app.add_typer(keys_app, name="keys")
 landlords_app = typer.Typer(help="Social landlords.", no_args_is_help=True)
 app.add_typer(landlords_app, name="landlords")
+round_app = typer.Typer(help="Match rounds on the configured database.", no_args_is_help=True)
+app.add_typer(round_app, name="round")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
@@ -342,10 +344,151 @@ def demo(
     _print_summary(result, policy, match_round.id, result_path)
 
 
-def _print_summary(result: dict, policy: PolicyIn, round_id: int, result_path: Path) -> None:  # type: ignore[type-arg]
+# The command line acts as the coordinator who runs it (audited under this name).
+COMMAND_LINE = Actor(key_id=None, role=ApiRole.COORDINATOR, name="command line")
+
+
+@round_app.command("run")
+def round_run(
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="A policy as JSON (defaults otherwise)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Solve and print, store nothing")
+    ] = False,
+    output: Annotated[Path | None, typer.Option("-o", help="Write the result JSON here")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Every waiting household and every vacant unit: solve a round now and summarise it."""
+    from pydantic import ValidationError
+
+    from services.rounds import compute_round
+
+    settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
+    try:
+        text = policy_file.read_text(encoding="utf-8") if policy_file else "{}"
+        policy = PolicyIn.model_validate_json(text)
+    except (OSError, ValidationError) as error:
+        err.print(f"policy: {error}", markup=False)
+        raise typer.Exit(2) from None
+    factory = session_factory(make_engine(settings.database_url))
+    result: dict[str, Any] | None
+    round_id: int | None
+    with out.status("reading the waiting list and the vacant units, then solving..."):
+        if dry_run:
+            with factory() as session:
+                result, round_id = compute_round(session, policy.model_dump(mode="json")), None
+        else:
+            with transaction(factory) as session:
+                match_round = run_round(session, policy, created_by="command line")
+                result, round_id = match_round.result, match_round.id
+    if result is None:
+        err.print("the round failed")
+        raise typer.Exit(1)
+    shown = {key: value for key, value in result.items() if key != "snapshot"}
+    if output is not None:
+        output.write_text(dumps(shown), encoding="utf-8")
+    _print_summary(shown, policy, round_id, output)
+    if dry_run:
+        out.print("dry run: nothing was stored")
+
+
+@round_app.command("list")
+def round_list(
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The latest rounds, newest first."""
+    from services.rounds import list_rounds
+
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    table = Table("id", "status", "created", "by", "households", "matched")
+    with factory() as session:
+        rows, _ = list_rounds(session, COMMAND_LINE, limit=limit)
+        for match_round in rows:
+            stats = match_round.statistics or {}
+            table.add_row(
+                str(match_round.id),
+                str(match_round.status),
+                f"{match_round.created_at:%Y-%m-%d %H:%M}",
+                match_round.created_by,
+                str(stats.get("households", "")),
+                str(stats.get("matched", "")),
+            )
+    out.print(table)
+
+
+@round_app.command("show")
+def round_show(
+    round_id: Annotated[int, typer.Argument(help="As `round list` shows it")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """A round's summary: figures, best matches, why households were not matched."""
+    from services.rounds import get_round
+
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    with factory() as session:
+        try:
+            match_round = get_round(session, COMMAND_LINE, round_id)
+        except NotFound as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(1) from None
+        if match_round.result is None:
+            out.print(f"round {round_id} is {match_round.status}: no result")
+            return
+        policy = PolicyIn.model_validate(match_round.policy)
+        _print_summary(match_round.result, policy, round_id, None)
+
+
+@round_app.command("publish")
+def round_publish(
+    round_id: Annotated[int, typer.Argument(help="As `round list` shows it")],
+    skip_changed: Annotated[
+        bool,
+        typer.Option(help="Leave out the pairs whose household or unit changed since"),
+    ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Publish a solved round as proposals, in one transaction."""
+    from datetime import date
+
+    from services.errors import Conflict
+    from services.rounds import publish_round
+
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            publication = publish_round(
+                session,
+                COMMAND_LINE,
+                round_id,
+                date.today(),
+                settings.household_response_days,
+                skip_changed=skip_changed,
+            )
+            count = len(publication.proposals)
+    except (Conflict, NotFound) as error:
+        err.print(str(error), markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"round {round_id} published: {count} proposals")
+    if publication.left_out:
+        out.print("left out (changed since the round): " + ", ".join(publication.left_out))
+
+
+def _print_summary(
+    result: dict,  # type: ignore[type-arg]
+    policy: PolicyIn,
+    round_id: int | None,
+    result_path: Path | None,
+) -> None:
     stats = result["stats"]
+    title = f"Round {round_id}" if round_id is not None else "Round (not stored)"
     out.print(
-        f"\n[bold]Round {round_id}[/bold] on {policy.round_date} "
+        f"\n[bold]{title}[/bold] on {policy.round_date} "
         f"(max commute {policy.max_commute_km:g} km, max effort rate {policy.max_effort_rate:.0%})"
     )
     table = Table(show_header=False, box=None, padding=(0, 2))
@@ -385,7 +528,10 @@ def _print_summary(result: dict, policy: PolicyIn, round_id: int, result_path: P
         for reason in unmatched["reasons"][:5]:
             shown = reason if len(reason) <= 150 else reason[:147] + "..."
             out.print(f"    - {shown}", highlight=False, markup=False)
-    out.print(f"\nFull result (every match with its score breakdown, every reason): {result_path}")
+    if result_path is not None:
+        out.print(
+            f"\nFull result (every match with its score breakdown, every reason): {result_path}"
+        )
 
 
 def run() -> None:

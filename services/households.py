@@ -209,10 +209,10 @@ def withdraw_household(session: Session, actor: Actor, household_id: int) -> Hou
 
 
 def import_coordinator_households(
-    session: Session, actor: Actor, source: str, text: str, geocoder: Geocoder
+    session: Session, actor: Actor, source: str, data: str | bytes, geocoder: Geocoder
 ) -> list[Household]:
     actor.require(ApiRole.COORDINATOR)
-    households = import_households(session, source, text, geocoder)
+    households = import_households(session, source, data, geocoder)
     for household in households:
         _audit_created(session, actor, household)
     return households

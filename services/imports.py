@@ -1,4 +1,4 @@
-"""All-or-nothing imports of landlords, units and households from CSV or JSON.
+"""All-or-nothing imports of landlords, units and households from JSON, CSV or spreadsheets.
 
 Every row is validated (pydantic), geocoded and checked against the database before anything is
 added; one bad row refuses the whole file with every problem listed by row and field. The
@@ -7,8 +7,6 @@ caller's transaction (models.db.transaction) makes the write itself all-or-nothi
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,59 +21,30 @@ from models import Household, Landlord, Unit, Workplace
 from services.errors import InvalidImport, RowError
 from services.geocoding import GeocodingError, locate
 from services.records import HouseholdRecord, LandlordRecord, PlaceRecord, UnitRecord
+from services.tables import read_table
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
-
-# Columns of a CSV household file holding lists: values separated by ";".
-CSV_LIST_FIELDS = {
-    "children_ages",
-    "preferred_communes",
-    "excluded_communes",
-    "accepted_lease_kinds",
-}
-
 
 # One import is one transaction, validated and geocoded row by row before anything is written:
 # past this many rows, a file must be split (a 50 MB file once held the server 79 s and 1.6 GB).
 MAX_ROWS = 20_000
 
 
-def _too_many_rows(source: str) -> InvalidImport:
-    return InvalidImport([RowError(source, 0, "-", f"more than {MAX_ROWS:,} rows: split the file")])
-
-
-def _csv_rows(source: str, text: str) -> list[tuple[int, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
-    rows: list[tuple[int, Any]] = []
-    for record in reader:
-        if len(rows) == MAX_ROWS:
-            raise _too_many_rows(source)
-        cleaned: dict[str, Any] = {}
-        for key, value in record.items():
-            if key is None:
-                raise InvalidImport(
-                    [RowError(source, reader.line_num, "-", "more values than columns")]
-                )
-            if value is None or value.strip() == "":
-                continue  # an empty cell is an absent value, so defaults apply
-            cleaned[key.strip()] = (
-                [v.strip() for v in value.split(";") if v.strip()]
-                if key in CSV_LIST_FIELDS
-                else value
-            )
-        rows.append((reader.line_num, cleaned))
-    return rows
-
-
-def read_rows(source: str, text: str) -> list[tuple[int, Any]]:
-    """Rows of a CSV (by file line number) or a JSON array (by index)."""
-    if source.lower().endswith(".csv"):
-        try:
-            return _csv_rows(source, text)
-        except csv.Error as error:
-            raise InvalidImport([RowError(source, 0, "-", f"unreadable CSV: {error}")]) from None
+def read_rows(source: str, data: str | bytes, model: type[BaseModel]) -> list[tuple[int, Any]]:
+    """Rows of a JSON array (by index), or of a CSV or spreadsheet file (by line number,
+    in the dialects services/tables.py reads)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if not (source.lower().endswith(".json") or raw.lstrip()[:1] in (b"[", b"{")):
+        return read_table(source, raw, model, MAX_ROWS)
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InvalidImport(
+            [RowError(source, line, "-", "the file is not UTF-8: JSON must be")]
+        ) from None
+    try:
+        parsed = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidImport(
             [RowError(source, error.lineno, "-", f"invalid JSON: {error.msg}")]
@@ -84,11 +53,13 @@ def read_rows(source: str, text: str) -> list[tuple[int, Any]]:
         raise InvalidImport([RowError(source, 0, "-", "invalid JSON: nested too deeply")]) from None
     except ValueError:  # an integer of thousands of digits
         raise InvalidImport([RowError(source, 0, "-", "invalid JSON: a number too long")]) from None
-    if not isinstance(data, list):
+    if not isinstance(parsed, list):
         raise InvalidImport([RowError(source, 0, "-", "expected a JSON array of objects")])
-    if len(data) > MAX_ROWS:
-        raise _too_many_rows(source)
-    return list(enumerate(data))
+    if len(parsed) > MAX_ROWS:
+        raise InvalidImport(
+            [RowError(source, 0, "-", f"more than {MAX_ROWS:,} rows: split the file")]
+        )
+    return list(enumerate(parsed))
 
 
 def _field_path(location: Sequence[int | str]) -> str:
@@ -131,8 +102,8 @@ def _duplicates(
     return errors
 
 
-def import_landlords(session: Session, source: str, text: str) -> list[Landlord]:
-    rows, errors = validate_rows(source, read_rows(source, text), LandlordRecord)
+def import_landlords(session: Session, source: str, text: str | bytes) -> list[Landlord]:
+    rows, errors = validate_rows(source, read_rows(source, text, LandlordRecord), LandlordRecord)
     errors += _duplicates(source, rows, lambda r: r.name, "name")
     existing = set(session.scalars(select(Landlord.name)))
     errors += [
@@ -162,13 +133,13 @@ def _geocode_place(geocoder: Geocoder, place: PlaceRecord | UnitRecord) -> tuple
 def import_units(
     session: Session,
     source: str,
-    text: str,
+    text: str | bytes,
     geocoder: Geocoder,
     *,
     landlord: Landlord | None = None,
 ) -> list[Unit]:
     """Units of one landlord (given) or of several (named by a `landlord` column)."""
-    rows, errors = validate_rows(source, read_rows(source, text), UnitRecord)
+    rows, errors = validate_rows(source, read_rows(source, text, UnitRecord), UnitRecord)
     landlords = {lord.name: lord for lord in session.scalars(select(Landlord))}
 
     def owner(record: UnitRecord) -> str:
@@ -257,9 +228,9 @@ def build_household(
 
 
 def import_households(
-    session: Session, source: str, text: str, geocoder: Geocoder
+    session: Session, source: str, text: str | bytes, geocoder: Geocoder
 ) -> list[Household]:
-    rows, errors = validate_rows(source, read_rows(source, text), HouseholdRecord)
+    rows, errors = validate_rows(source, read_rows(source, text, HouseholdRecord), HouseholdRecord)
     errors += _duplicates(source, rows, lambda r: r.reference, "reference")
     existing = set(session.scalars(select(Household.reference)))
     households: list[Household] = []

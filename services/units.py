@@ -179,11 +179,11 @@ def withdraw_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
 
 
 def import_landlord_units(
-    session: Session, actor: Actor, source: str, text: str, geocoder: Geocoder
+    session: Session, actor: Actor, source: str, data: str | bytes, geocoder: Geocoder
 ) -> list[Unit]:
     """All or nothing: InvalidImport lists every bad row."""
     landlord = _landlord(session, actor)
-    units = import_units(session, source, text, geocoder, landlord=landlord)
+    units = import_units(session, source, data, geocoder, landlord=landlord)
     for unit in units:
         audit.record(session, actor, "unit.posted", "unit", unit.id, after=audit.snapshot(unit))
     return units

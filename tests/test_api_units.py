@@ -259,24 +259,25 @@ def test_an_import_refuses_hostile_json_with_a_clear_error(
         assert expected in assert_problem(response, 422)["errors"][0]["message"]
 
 
-def test_an_import_that_is_not_utf8_is_refused_not_stored_garbled(
+def test_an_import_is_read_in_its_encoding_or_refused_never_stored_garbled(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    """A Latin-1 CSV was stored with replacement characters ("Ch\\ufffdtel-Guyon"); a UTF-8
-    file with a byte-order mark (as Excel writes it) imports as it is."""
+    """A Windows-1252 CSV (French Excel's) was stored with replacement characters
+    ("Ch\\ufffdtel-Guyon"): it is read in its encoding, as is UTF-8 with a byte-order mark;
+    a file in another encoding (Cyrillic Windows-1251) is refused, naming it."""
     csv = "reference,commune,postcode,rooms,surface_m2,rent_eur,available_from\n"
-    row = "LOT-9,Châtel-Guyon,63140,2,45,300,2026-12-01\n"
     headers = auth(keys, "dome") | {"Content-Type": "text/csv"}
-    latin1 = client.post("/v1/units/import", content=(csv + row).encode("latin-1"), headers=headers)
-    body = assert_problem(latin1, 422)
-    assert "not UTF-8" in body["errors"][0]["message"]
-    assert body["errors"][0]["row"] == 2
-    with_bom = client.post(
-        "/v1/units/import", content=(csv + row).encode("utf-8-sig"), headers=headers
-    )
-    assert with_bom.status_code == 201, with_bom.text
-    (unit,) = client.get("/v1/units", headers=auth(keys, "dome")).json()["items"]
-    assert unit["commune"] == "Châtel-Guyon"
+    for reference, encoding in (("LOT-9", "cp1252"), ("LOT-10", "utf-8-sig")):
+        row = f"{reference},Châtel-Guyon,63140,2,45,300,2026-12-01\n"
+        imported = client.post(
+            "/v1/units/import", content=(csv + row).encode(encoding), headers=headers
+        )
+        assert imported.status_code == 201, imported.text
+    units = client.get("/v1/units", headers=auth(keys, "dome")).json()["items"]
+    assert [u["commune"] for u in units] == ["Châtel-Guyon", "Châtel-Guyon"]
+    cyrillic = csv + "ЛОТ-1,Москва,63140,2,45,300,2026-12-01\n"
+    refused = client.post("/v1/units/import", content=cyrillic.encode("cp1251"), headers=headers)
+    assert "neither UTF-8 nor Windows-1252" in assert_problem(refused, 422)["errors"][0]["message"]
 
 
 def test_a_refused_import_lists_the_first_errors_and_counts_them_all(

@@ -198,3 +198,36 @@ def test_a_landlord_is_created_then_given_a_key(tmp_path: Path) -> None:
     assert key.exit_code == 0, key.output
     listed = runner.invoke(app, ["landlords", "list", "--database-url", url])
     assert "900000011" in listed.output
+
+
+def test_a_round_is_run_listed_shown_and_published_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    """On the fixtures: a dry run stores nothing; a run stores a round that `round list`
+    and `round show` present and `round publish` turns into proposals, once."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    database = ["--database-url", url]
+    assert runner.invoke(app, ["db", "upgrade", *database]).exit_code == 0
+    assert runner.invoke(app, ["load-fixtures", *database]).exit_code == 0
+    dry = runner.invoke(app, ["round", "run", "--dry-run", *database])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: nothing was stored" in dry.output
+    assert "Round (not stored)" in dry.output
+    listed = runner.invoke(app, ["round", "list", *database])
+    assert "solved" not in listed.output
+    result_path = tmp_path / "round.json"
+    ran = runner.invoke(app, ["round", "run", "-o", str(result_path), *database])
+    assert ran.exit_code == 0, ran.output
+    matched = json.loads(result_path.read_text())["stats"]["matched"]
+    assert "snapshot" not in json.loads(result_path.read_text())
+    listed = runner.invoke(app, ["round", "list", *database])
+    assert "solved" in listed.output
+    shown = runner.invoke(app, ["round", "show", "1", *database])
+    assert shown.exit_code == 0, shown.output
+    assert "Round 1" in shown.output
+    published = runner.invoke(app, ["round", "publish", "1", *database])
+    assert published.exit_code == 0, published.output
+    assert f"{matched} proposals" in published.output
+    again = runner.invoke(app, ["round", "publish", "1", *database])
+    assert again.exit_code == 1
+    assert "only a solved round can be published" in again.output

@@ -83,9 +83,10 @@ def list_households(
 def import_households(
     file: UploadedFile, db: DbSession, actor: CurrentActor, geocoder: CurrentGeocoder
 ) -> Any:
-    """In CSV, list columns hold values separated by ';' (nested workplaces and needs need
-    JSON). One bad row refuses the file, every problem listed by row and field."""
-    imported = households.import_coordinator_households(db, actor, file.source, file.text, geocoder)
+    """JSON, CSV or a spreadsheet. In a CSV or a sheet, list columns hold values separated
+    by ';', and workplaces and needs are written as JSON in their cell. One bad row refuses
+    the file, every problem listed by row and field."""
+    imported = households.import_coordinator_households(db, actor, file.source, file.data, geocoder)
     return ImportResult(imported=len(imported), ids=[h.id for h in imported])
 
 

@@ -36,12 +36,16 @@ CONFLICT: dict[int | str, dict[str, Any]] = {409: problem("Clashes with the unit
 
 
 def import_body(record: type[BaseModel], example: dict[str, Any], csv: str) -> dict[str, Any]:
-    """OpenAPI of an import body: CSV text or a JSON array of records."""
+    """OpenAPI of an import body: a JSON array of records, CSV text (UTF-8 or Windows-1252,
+    ',' ';' or tab, French or English headers) or a spreadsheet (XLSX, ODS)."""
+    spreadsheet = {"schema": {"type": "string", "format": "binary"}}
     return {
         "requestBody": {
             "required": True,
             "content": {
                 "text/csv": {"schema": {"type": "string"}, "example": csv},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": spreadsheet,
+                "application/vnd.oasis.opendocument.spreadsheet": spreadsheet,
                 "application/json": {
                     "schema": {"type": "array", "items": record.model_json_schema()},
                     "example": [example],
@@ -119,7 +123,7 @@ def import_units(
 ) -> Any:
     """Every row is checked first; one bad row refuses the file, with every problem listed
     by row and field in `errors`."""
-    imported = units.import_landlord_units(db, actor, file.source, file.text, geocoder)
+    imported = units.import_landlord_units(db, actor, file.source, file.data, geocoder)
     return ImportResult(imported=len(imported), ids=[u.id for u in imported])
 
 
