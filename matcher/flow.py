@@ -57,6 +57,9 @@ class FlowNetwork:
     # With k > 1 candidates per unit (and no quota), units with a candidate come first: each
     # unit's arc is split into its first place (1 where no pin covers it yet) and the rest.
     first_places: IntArray | None = None
+    # On a network of first places apart (see first_places_apart), flows that use exactly
+    # this many first places: those arcs lead to a node of their own that takes that much.
+    first_places_used: int | None = None
 
     @classmethod
     def build(
@@ -243,6 +246,9 @@ class FlowNetwork:
         unit_heads = np.where(
             self.building_of_unit >= 0, building_node + self.building_of_unit, self.sink
         )
+        if self.first_places_used is not None:
+            assert not self.building_capacity.size, "first places counted without building caps"
+            unit_heads[: self.units // 2] = self.first_places_node
         if self.first_places is None:
             unit_arcs = Arcs(unit_tails, unit_heads, self.unit_capacity)
         else:  # first places, then the other places (weighted in _fill_units_first)
@@ -287,11 +293,27 @@ class FlowNetwork:
         return costs
 
     @property
+    def first_places_node(self) -> int:
+        """Where the first places lead when their number is fixed (first_places_used)."""
+        return self.sink + 1
+
+    @property
+    def model_nodes(self) -> int:
+        """Nodes of max_profit's model: up to the sink, and the first places' node."""
+        return self.sink + 1 + (self.first_places_used is not None)
+
+    def using_first_places(self, count: int | None) -> FlowNetwork:
+        """This network of first places apart, whose flows use exactly `count` first places
+        (None: any number). Only without building caps."""
+        assert self.chained is None
+        return replace(self, first_places_used=count)
+
+    @property
     def nodes(self) -> int:
         """Nodes of the graph OR-tools solves (its costs are scaled by this count)."""
         if self.chained is None:
-            return self.sink + 1
-        return self.sink + 1 + self.chained.chains.nodes
+            return self.model_nodes
+        return self.model_nodes + self.chained.chains.nodes
 
     def _solve(
         self,
@@ -345,7 +367,11 @@ class FlowNetwork:
         del tails, heads, capacities, costs  # OR-tools holds its own copy
         supply = self.households if lexicographic or self.size is None else self.size
         flow.set_node_supply(self.source, supply)
-        flow.set_node_supply(self.sink, -supply)
+        if self.first_places_used is None:
+            flow.set_node_supply(self.sink, -supply)
+        else:
+            flow.set_node_supply(self.first_places_node, -self.first_places_used)
+            flow.set_node_supply(self.sink, self.first_places_used - supply)
         status = flow.solve_max_flow_with_min_cost() if lexicographic else flow.solve()
         if status != flow.OPTIMAL:
             raise SolverError(f"min-cost flow ended with status {status}")
@@ -434,9 +460,9 @@ class FlowNetwork:
         pairs_end = self.first_pair_arc + self.pairs
         flows[self.first_pair_arc : pairs_end] = chosen
         used_pairs = slice(self.first_pair_arc, pairs_end)
-        outflow = np.bincount(tails[used_pairs][chosen], minlength=self.sink + 1)
+        outflow = np.bincount(tails[used_pairs][chosen], minlength=self.model_nodes)
         flows[: self.first_pair_arc] = outflow[heads[: self.first_pair_arc]]
-        inflow = np.bincount(heads[used_pairs][chosen], minlength=self.sink + 1)
+        inflow = np.bincount(heads[used_pairs][chosen], minlength=self.model_nodes)
         # unit arcs first, then building arcs: a building's inflow is its units' flow
         for start, stop in (
             (pairs_end, pairs_end + self.units),
@@ -444,7 +470,7 @@ class FlowNetwork:
         ):
             flows[start:stop] = inflow[tails[start:stop]]
             inflow += np.bincount(
-                heads[start:stop], weights=flows[start:stop], minlength=self.sink + 1
+                heads[start:stop], weights=flows[start:stop], minlength=self.model_nodes
             ).astype(np.int64)
         if self.size is None:
             flows[-1] = self.households - int(chosen.sum())
@@ -460,7 +486,7 @@ class FlowNetwork:
         flows = self._arc_flows(chosen)
         forward, backward = flows < capacities, flows > 0
         potential = shortest_distances(
-            self.sink + 1,
+            self.model_nodes,
             np.concatenate([tails[forward], heads[backward]]),
             np.concatenate([heads[forward], tails[backward]]),
             np.concatenate([costs[forward], -costs[backward]]),

@@ -113,9 +113,11 @@ class MultiplierSearch:
     """The multiplier search over one network: every solve it makes, the best quota-meeting
     flow among them and the lowest bound (with the flow that gave it).
 
-    `base` is each pair's value, SCALE * (big_m + score). On a network of_size(n), where
-    every flow houses n households, the big-M part is the same for all flows, so the solves
-    leave it out (`cardinality_value` = SCALE * big_m): smaller costs, faster solves."""
+    `base` is each pair's value, SCALE * (big_m + score) (plus `cover_values` on first
+    places, with k > 1). On a network of_size(n), where every flow houses n households, the
+    big-M part is the same for all flows, so the solves leave it out (`cardinality_value` =
+    SCALE * big_m); on one using_first_places(c), so is the first places' bonus: smaller
+    costs, faster solves."""
 
     def __init__(
         self,
@@ -125,10 +127,15 @@ class MultiplierSearch:
         q_pinned: int,
         unconstrained: NDArray[np.bool_],
         cardinality_value: int,
+        cover_values: NDArray[np.int64] | None = None,
     ) -> None:
         self.network, self.base, self.q, self.q_pinned = network, base, q, q_pinned
         self.unconstrained = unconstrained
-        self.offset = cardinality_value if network.size is not None else 0
+        offset: int | NDArray[np.int64] = cardinality_value if network.size is not None else 0
+        if network.first_places_used is not None:
+            assert cover_values is not None
+            offset = offset + cover_values
+        self.offset = offset
         self.solves = 0
         self.best: tuple[NDArray[np.bool_], int] | None = None
         self.anchor: RelaxedFlow | None = None  # the point of the lowest bound
@@ -292,8 +299,13 @@ def solve_with_quota(
 
     With a `cover_weight` (k > 1 candidates per unit), the network holds each unit's places
     apart (FlowNetwork.first_places_apart) and a pair on a first place is worth that much
-    more: giving a unit a candidate outweighs any number of households housed. Housing the
-    most no longer comes first, so the search runs on the model of any size from the start."""
+    more: giving a unit a candidate outweighs any number of households housed. The search
+    then first looks among flows that give as many units a candidate and house as many
+    households as `unconstrained` (the first places counted by a node of their own, so
+    neither weight enters the solves), which is the optimum if one meets the quota; else on
+    the model of any size. Under building caps the first places cannot be counted that way,
+    and the search runs on the model of any size from the start (measured at 1,000 x 1,000
+    with k = 3: 4.6 s that way against 2.4 s counted)."""
     started = perf_counter()
     deadline = started + policy.time_limit_s
     n_units = len(instance.units)
@@ -303,11 +315,21 @@ def solve_with_quota(
     pinned_u = np.fromiter(pinned.values(), dtype=np.int64)
     q_pinned = int(quota_weights(instance, quota, pinned_h, pinned_u).sum())
     base = SCALE * (big_m + network.pair_score.astype(np.int64))
-    if cover_weight:
-        base += np.where(network.pair_unit < n_units, SCALE * cover_weight, 0)
     cardinality_value = SCALE * big_m
-    searched = network if cover_weight else network.of_size(int(unconstrained.sum()))
-    search = MultiplierSearch(searched, base, q, q_pinned, unconstrained, cardinality_value)
+    most_housed = network.of_size(int(unconstrained.sum()))
+    cover_values = None
+    if cover_weight:
+        on_first_place = network.pair_unit < n_units
+        cover_values = np.where(on_first_place, SCALE * cover_weight, 0).astype(np.int64)
+        base += cover_values
+        covered = int(on_first_place[unconstrained].sum())
+        counted = not network.building_capacity.size
+        searched = most_housed.using_first_places(covered) if counted else network
+    else:
+        searched = most_housed
+    search = MultiplierSearch(
+        searched, base, q, q_pinned, unconstrained, cardinality_value, cover_values
+    )
 
     low = search.at(0)
     high = None
@@ -323,7 +345,9 @@ def solve_with_quota(
         low, high = search.bracket(low, guess, deadline)
         if high is None and search.network.size is not None:
             earlier_solves = search.solves
-            search = MultiplierSearch(network, base, q, q_pinned, unconstrained, cardinality_value)
+            search = MultiplierSearch(
+                network, base, q, q_pinned, unconstrained, cardinality_value, cover_values
+            )
             low, high = search.bracket(search.at(0), None, deadline)
         if high is not None:
             low, high, timed_out = search.cut(low, high, deadline)
