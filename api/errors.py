@@ -71,6 +71,11 @@ def problem(
     )
 
 
+def _conflict(detail: str) -> JSONResponse:
+    """A clash with a request running at the same time: 409, and the client may retry."""
+    return problem(409, "conflict", "Conflict", detail)
+
+
 def _sql_state(error: DBAPIError) -> str | None:
     """PostgreSQL's SQLSTATE of a database error (None on SQLite, which has none)."""
     return getattr(error.orig, "sqlstate", None)
@@ -153,23 +158,13 @@ def add_exception_handlers(app: FastAPI) -> None:
         # time (two posts of one reference, say): the later one is refused and may retry.
         if _sql_state(error) == "23514" or "CHECK constraint" in str(error.orig):
             return problem(422, "unstorable-value", "Invalid value", "a value is out of range")
-        return problem(
-            409,
-            "conflict",
-            "Conflict",
-            "the request clashes with a change made at the same time: read again and retry",
-        )
+        return _conflict("the request clashes with a change made at the same time: retry")
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, error: StaleDataError) -> JSONResponse:
         # A row changed by another request between this one's read and its write (its
         # version moved on): nothing of this request is kept.
-        return problem(
-            409,
-            "conflict",
-            "Conflict",
-            "a record changed while this request ran: read it again and retry",
-        )
+        return _conflict("a record changed while this request ran: read it again and retry")
 
     @app.exception_handler(ProgrammingError)
     async def _schema(_: Request, error: ProgrammingError) -> JSONResponse:
@@ -188,12 +183,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _database(_: Request, error: OperationalError) -> JSONResponse:
         if _sql_state(error) in {"40001", "40P01"}:  # serialization failure, deadlock
-            return problem(
-                409,
-                "conflict",
-                "Conflict",
-                "the request clashed with another one running at the same time: retry",
-            )
+            return _conflict("the request clashed with another one running at the same time: retry")
         logger.error("database unavailable: %s", type(error.orig).__name__)
         return problem(
             503,

@@ -46,7 +46,9 @@ class BodyLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # the client went away: let the app see it
+                # The client went away mid-body: nobody to answer, and a truncated file
+                # must not be imported as if it were whole.
+                return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:

@@ -141,3 +141,20 @@ def make_round(households: int, units: int, scale: str, seed: int, **policy: Any
         "units": [_unit(rng, places, i) for i in range(units)],
         "policy": {"round_date": ROUND_DATE.isoformat(), **policy},
     }
+
+
+def api_records(document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The units and households of a generated round as the import routes take them
+    (coordinates given, so nothing is geocoded)."""
+    units = [
+        {key: value for key, value in u.items() if key != "id"}
+        | {"reference": u["id"], "postcode": "63000"}
+        for u in document["units"]
+    ]
+    households = [
+        {key: value for key, value in h.items() if key != "id"}
+        | {"reference": h["id"]}
+        | ({"urgent_reason": "generated"} if h["urgent"] else {})
+        for h in document["households"]
+    ]
+    return units, households

@@ -31,7 +31,7 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
-from bench.instances import make_round
+from bench.instances import api_records, make_round
 from models import ApiRole, Landlord, migrate
 from models.db import make_engine, session_factory
 from services.access import create_key
@@ -143,18 +143,7 @@ def load_data(base: str, keys: Keys, size: int) -> int:
     """Units and households of a generated departement round, through the import routes,
     and a solved round of them; the round's id."""
     document = make_round(size, size, "departement", seed=size)
-    # The generated records as the API takes them: coordinates given, so no geocoding.
-    units = [
-        {key: value for key, value in u.items() if key != "id"}
-        | {"reference": u["id"], "postcode": "63000"}
-        for u in document["units"]
-    ]
-    households = [
-        {key: value for key, value in h.items() if key != "id"}
-        | {"reference": h["id"]}
-        | ({"urgent_reason": "generated"} if h["urgent"] else {})
-        for h in document["households"]
-    ]
+    units, households = api_records(document)
     with httpx.Client(base_url=base, timeout=300) as client:
         imported = client.post("/v1/units/import", json=units, headers=keys.landlord)
         imported.raise_for_status()

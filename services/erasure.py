@@ -24,7 +24,6 @@ from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
-    ApiRole,
     AuditEvent,
     Household,
     HouseholdStatus,
@@ -33,7 +32,8 @@ from models import (
 )
 from services import audit
 from services.access import SYSTEM, Actor
-from services.errors import Conflict, NotFound
+from services.errors import Conflict
+from services.households import get_household
 
 ERASED_PREFIX = "erased-"
 # A household with a live proposal is in a commission's hands: erase it once that is settled.
@@ -49,14 +49,7 @@ def is_erased(household: Household) -> bool:
 def erase_household(session: Session, actor: Actor, household_id: int) -> Household:
     """Anonymise the household everywhere (see the module's docstring); erasing an erased
     household again changes nothing."""
-    actor.require(ApiRole.COORDINATOR)
-    household = session.scalars(
-        select(Household)
-        .where(Household.id == household_id)
-        .options(selectinload(Household.workplaces))
-    ).first()
-    if household is None:
-        raise NotFound("household", household_id)
+    household = get_household(session, actor, household_id)
     if is_erased(household):
         return household
     if household.status not in ERASABLE_STATUSES:

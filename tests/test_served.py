@@ -23,7 +23,7 @@ import pytest
 import schemathesis
 from sqlalchemy import select, text
 
-from bench.instances import make_round
+from bench.instances import api_records, make_round
 from models import ApiRole, Landlord, Unit, migrate
 from models.db import make_engine, session_factory
 from services.access import create_key
@@ -300,18 +300,7 @@ def test_edits_racing_a_publish_get_an_answer_not_an_error(served: Served) -> No
 
 def load_generated_round(served: Served, size: int) -> None:
     """A generated departement's units and households, through the import routes."""
-    document = make_round(size, size, "departement", seed=size)
-    units = [
-        {key: value for key, value in u.items() if key != "id"}
-        | {"reference": u["id"], "postcode": "63000"}
-        for u in document["units"]
-    ]
-    households = [
-        {key: value for key, value in h.items() if key != "id"}
-        | {"reference": h["id"]}
-        | ({"urgent_reason": "generated"} if h["urgent"] else {})
-        for h in document["households"]
-    ]
+    units, households = api_records(make_round(size, size, "departement", seed=size))
     with httpx.Client(base_url=served.url, timeout=120) as client:
         posted = client.post("/v1/units/import", json=units, headers=served.landlord)
         assert posted.status_code == 201, posted.text[:500]
