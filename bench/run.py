@@ -528,9 +528,22 @@ def why_missed(meta: dict[str, Any]) -> str:
     notes = [n.removeprefix("income quota: ") for n in meta["notes"]]
     solves = next((int(n.split()[0]) for n in notes if n.endswith("(Lagrangian relaxation)")), 0)
     solve_seconds = meta["seconds"]["solve"]
+    held = (
+        f"held as {meta['arcs']:,} pairs and runs, all of them in each of the round's flow solves"
+    )
+    if solves:  # the quota weighs pairs one by one, and each twice with k > 1 (units first)
+        arcs = meta["pairs"] * (2 if meta["candidates_per_unit"] > 1 else 1)
+        held = (
+            f"held as {meta['arcs']:,} pairs and runs for the round's own solve, and as "
+            f"{arcs:,} arcs in each of the quota's"
+            + (
+                ", each pair once on a unit's first place and once on its others"
+                if arcs > meta["pairs"]
+                else ""
+            )
+        )
     parts = [
-        f"{meta['pairs']:,} feasible pairs, held as {meta['arcs']:,} pairs and runs, all of "
-        f"them in each of the round's flow solves (solve phase {solve_seconds:.1f} s"
+        f"{meta['pairs']:,} feasible pairs, {held} (solve phase {solve_seconds:.1f} s"
         + (f", {solves + 1} flow solves: the round's and {solves} for the quota" if solves else "")
         + f"; candidates {meta['seconds']['candidates']:.1f} s, explanations "
         f"{meta['seconds']['explain']:.1f} s)",
@@ -542,7 +555,7 @@ def why_missed(meta: dict[str, Any]) -> str:
         )
     else:
         parts.append(
-            f"one flow solve over them takes about {solve_seconds / (solves + 1):.0f} s here, "
+            f"one flow solve over them takes about {solve_seconds / (solves + 1):.1f} s here, "
             "almost all of it in OR-tools: the target needs fewer arcs, not a faster Python side"
         )
     parts += [
