@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from models import ApiKey, ApiRole, migrate
 from models.db import make_engine, session_factory, transaction
@@ -40,6 +42,10 @@ landlords_app = typer.Typer(help="Social landlords.", no_args_is_help=True)
 app.add_typer(landlords_app, name="landlords")
 round_app = typer.Typer(help="Match rounds on the configured database.", no_args_is_help=True)
 app.add_typer(round_app, name="round")
+import_app = typer.Typer(
+    help="Import XLSX, ODS, CSV or JSON files, all or nothing.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
@@ -346,6 +352,71 @@ def demo(
 
 # The command line acts as the coordinator who runs it (audited under this name).
 COMMAND_LINE = Actor(key_id=None, role=ApiRole.COORDINATOR, name="command line")
+
+
+FileArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, help="XLSX, ODS, CSV or JSON")
+]
+
+
+def _import(
+    database_url: str | None, file: Path, run: Callable[[Session, str, bytes], list[Any]]
+) -> None:
+    """One import in one transaction: its rows, or every bad cell and nothing stored."""
+    settings = _settings(database_url)
+    _require_current_schema(settings.database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            count = len(run(session, file.name, file.read_bytes()))
+    except InvalidImport as error:
+        for row_error in error.errors[:100]:
+            err.print(str(row_error), markup=False, highlight=False)
+        err.print(f"{len(error.errors)} error(s): nothing imported", markup=False)
+        raise typer.Exit(1) from None
+    except NotFound as error:
+        err.print(str(error), markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"{count} imported from {file}", highlight=False, markup=False)
+
+
+@import_app.command("households")
+def import_households_command(file: FileArgument, database_url: DatabaseOption = None) -> None:
+    """Households waiting to be housed (as the coordinator running the command)."""
+    from services.households import import_coordinator_households
+
+    settings = _settings(database_url)
+    geocoder = make_geocoder(settings)
+    _import(
+        database_url,
+        file,
+        lambda session, name, data: import_coordinator_households(
+            session, COMMAND_LINE, name, data, geocoder
+        ),
+    )
+
+
+@import_app.command("units")
+def import_units_command(
+    file: FileArgument,
+    landlord: Annotated[str, typer.Option(help="Whose units they are (landlords list)")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """One landlord's vacant units (as that landlord)."""
+    from models import Landlord
+    from services.units import import_landlord_units
+
+    settings = _settings(database_url)
+    geocoder = make_geocoder(settings)
+
+    def run(session: Session, name: str, data: bytes) -> list[Any]:
+        owner = session.scalars(select(Landlord).where(Landlord.name == landlord)).first()
+        if owner is None:
+            raise NotFound("landlord", landlord)
+        holder = Actor(None, ApiRole.LANDLORD, "command line", landlord_id=owner.id)
+        return import_landlord_units(session, holder, name, data, geocoder)
+
+    _import(database_url, file, run)
 
 
 @round_app.command("run")

@@ -1,14 +1,15 @@
 """Tables as offices write them, read into rows of cells named by field.
 
-A file is a spreadsheet (XLSX, ODS, XLS: its first sheet, read by python-calamine) or a CSV in
-any of the dialects French offices produce: UTF-8 with or without a byte-order mark, or
-Windows-1252 (what Excel's "CSV (séparateur : point-virgule)" writes, told apart by
-charset-normalizer; any other encoding is refused rather than stored garbled), separated by
-',' ';' or tabs. Column headers are the record's field names or their French names, in any
-case and with or without accents ("Code postal", "code_postal", "Pièces"). Cell values are
-then made what the record expects, by the field's type in the record's JSON schema: decimal
-commas in numbers ("61,5"), dates as JJ/MM/AAAA, yes/no as oui/non/1/0, lists separated by ';'.
-Nested fields (workplaces, needs) are not flattened yet: a CSV carries them as JSON.
+A file is a spreadsheet (XLSX, ODS, XLS: its first sheet, read by python-calamine) or a CSV
+in any of the dialects French offices produce: UTF-8 with or without a byte-order mark,
+UTF-16 (Excel's "Unicode text"), or Windows-1252 (what Excel's "CSV (séparateur :
+point-virgule)" writes, recognised by reading as French does; any other encoding is refused
+rather than stored garbled), separated by ',' ';' or tabs. Column headers are the record's
+field names or their French names, in any case, with or without accents ("Code postal",
+"code_postal", "Pièces"). Cell values are then made what the record expects, by the field's
+type in the record's JSON schema: decimal commas in numbers ("61,5"), dates as JJ/MM/AAAA,
+yes/no as oui/non/1/0, lists separated by ';'. Nested fields (workplaces, needs) are not
+flattened into columns yet: a cell carries them as JSON.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
-from charset_normalizer import from_bytes
 from pydantic import BaseModel
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -29,10 +29,10 @@ from services.errors import InvalidImport, RowError
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 ZIP_MAGIC, OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"  # XLSX and ODS are zips; XLS is OLE
-LATIN_CODE_PAGES = {
-    "cp1252", "cp1250", "cp1257", "cp1254", "latin_1", "iso8859_1", "iso8859_2", "iso8859_9",
-    "iso8859_15", "cp850", "cp775", "mac_roman", "hp_roman8",
-}  # fmt: skip
+# French letters and signs beyond ASCII, as Windows-1252 writes them.
+FRENCH_CHARACTERS = frozenset(
+    "àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ€°«»…\u00a0·²\u2018\u2019\u201c\u201d\u2013\u2014"
+)
 
 # French column names, by field, written as `header_key` reduces them.
 FRENCH_HEADERS = {
@@ -108,35 +108,43 @@ def _kinds(model: type[BaseModel]) -> dict[str, str]:
 
 
 def _decoded(source: str, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" (UTF-16)
+        return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    # charset-normalizer cannot tell the single-byte code pages of Latin-script text apart on
-    # short files (French Windows-1252 comes out as cp1250, its language as Romanian), but it
-    # tells Latin script from Cyrillic, Greek, Arabic...: Latin means Windows-1252 here, what
-    # French offices write (a Polish cp1250 file would lose its ł; none is expected).
-    best = from_bytes(data).best()
-    encoding = best.encoding if best is not None else "unknown"
     try:
-        if encoding.startswith("utf_16"):  # Excel's "Unicode text"
-            return data.decode(encoding)
-        if encoding in LATIN_CODE_PAGES:
-            return data.decode("cp1252")
+        text = data.decode("cp1252")
     except UnicodeDecodeError:
-        pass
-    language = f", {best.language}" if best is not None and best.language else ""
+        text = ""
+    if text and _reads_as_french(text):
+        return text
     raise InvalidImport(
         [
             RowError(
                 source,
                 0,
                 "-",
-                f"the file is neither UTF-8 nor Windows-1252 (it reads as {encoding}{language}): "
-                "save it as UTF-8, e.g. 'CSV UTF-8' in Excel",
+                "the file is neither UTF-8 nor Windows-1252 text: save it as UTF-8, "
+                "e.g. 'CSV UTF-8' in Excel",
             )
         ]
     )
+
+
+def _reads_as_french(text: str) -> bool:
+    """Whether text decoded as Windows-1252 reads as French (or English) does: its few
+    letters beyond ASCII are those of French, and never three in a row. Text in another
+    single-byte encoding (Cyrillic Windows-1251, say) decodes too, but into runs of letters
+    such as "Ìîñêâà". Measured: charset-normalizer, asked instead, named a short French
+    Windows-1252 file big5 (Chinese) or cp1250 (Romanian)."""
+    beyond = [c for c in text if ord(c) > 127]
+    if not beyond:
+        return True
+    if re.search(r"[^\x00-\x7f]{3,}", text):
+        return False
+    return sum(c in FRENCH_CHARACTERS for c in beyond) >= 0.9 * len(beyond)
 
 
 def _csv_cells(source: str, data: bytes) -> list[list[Any]]:

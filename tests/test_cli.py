@@ -231,3 +231,48 @@ def test_a_round_is_run_listed_shown_and_published_from_the_command_line(
     again = runner.invoke(app, ["round", "publish", "1", *database])
     assert again.exit_code == 1
     assert "only a solved round can be published" in again.output
+
+
+def test_spreadsheets_are_imported_from_the_command_line(tmp_path: Path) -> None:
+    """A landlord's units from an XLSX file and households from a French CSV; a file with a
+    bad cell is refused whole, each bad cell named, and stores nothing."""
+    import openpyxl
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    database = ["--database-url", url]
+    assert runner.invoke(app, ["db", "upgrade", *database]).exit_code == 0
+    assert runner.invoke(app, ["landlords", "create", "Dome Habitat", *database]).exit_code == 0
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(
+        ["Référence", "Commune", "Code postal", "Pièces", "Surface", "Loyer", "Disponible le"]
+    )
+    sheet.append(["LOT-1", "Riom", "63200", 2, 45.5, 300, "01/12/2026"])
+    sheet.append(["LOT-2", "Riom", "63200", 3, 61, 355, "01/12/2026"])
+    units = tmp_path / "logements.xlsx"
+    workbook.save(units)
+    imported = runner.invoke(
+        app, ["import", "units", str(units), "--landlord", "Dome Habitat", *database]
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "2 imported" in imported.output
+    unknown = runner.invoke(app, ["import", "units", str(units), "--landlord", "Nobody", *database])
+    assert unknown.exit_code == 1
+
+    households = tmp_path / "menages.csv"
+    households.write_bytes(
+        (
+            "Référence;Adultes;Ressources mensuelles;Inscrit le\n"
+            "HH-1;1;1 100,50;10/01/2026\n"
+            "HH-2;zéro;900;10/01/2026\n"
+        ).encode("cp1252")
+    )
+    refused = runner.invoke(app, ["import", "households", str(households), *database])
+    assert refused.exit_code == 1
+    assert "line 3, field 'adults'" in refused.output
+    assert "nothing imported" in refused.output
+    households.write_bytes(households.read_bytes().replace("zéro".encode("cp1252"), b"2"))
+    imported = runner.invoke(app, ["import", "households", str(households), *database])
+    assert imported.exit_code == 0, imported.output
+    assert "2 imported" in imported.output
