@@ -514,6 +514,50 @@ def round_show(
         _print_summary(match_round.result, policy, round_id, None)
 
 
+@round_app.command("export")
+def round_export(
+    round_id: Annotated[int, typer.Argument(help="As `round list` shows it")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            help="A .xlsx file (a sheet of proposals, one of unmatched households) or a .csv "
+            "file (the proposals; the unmatched households go beside it, in NAME-unmatched.csv)",
+        ),
+    ],
+    database_url: DatabaseOption = None,
+) -> None:
+    """A round's proposals and unmatched households as a spreadsheet (coordinators only: the
+    reasons name households' needs)."""
+    from services.exports import to_csv, to_xlsx
+    from services.rounds import get_round
+
+    settings = _settings(database_url)
+    factory = session_factory(make_engine(settings.database_url))
+    with factory() as session:
+        try:
+            match_round = get_round(session, COMMAND_LINE, round_id)
+        except NotFound as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(1) from None
+        result = match_round.result
+    if result is None:
+        err.print(f"round {round_id} has no result", markup=False)
+        raise typer.Exit(1)
+    if output.suffix.lower() == ".xlsx":
+        output.write_bytes(to_xlsx(result))
+        written = [output]
+    elif output.suffix.lower() == ".csv":
+        unmatched = output.with_name(f"{output.stem}-unmatched.csv")
+        output.write_text(to_csv(result, "proposals"), encoding="utf-8-sig")
+        unmatched.write_text(to_csv(result, "unmatched"), encoding="utf-8-sig")
+        written = [output, unmatched]
+    else:
+        err.print("give a .xlsx or .csv file")
+        raise typer.Exit(2)
+    out.print("written: " + ", ".join(map(str, written)), highlight=False, markup=False)
+
+
 @round_app.command("publish")
 def round_publish(
     round_id: Annotated[int, typer.Argument(help="As `round list` shows it")],

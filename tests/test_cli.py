@@ -276,3 +276,31 @@ def test_spreadsheets_are_imported_from_the_command_line(tmp_path: Path) -> None
     imported = runner.invoke(app, ["import", "households", str(households), *database])
     assert imported.exit_code == 0, imported.output
     assert "2 imported" in imported.output
+
+
+def test_a_round_is_exported_as_xlsx_and_csv(tmp_path: Path) -> None:
+    """Every proposal and every unmatched household of a stored round, in both formats."""
+    from python_calamine import CalamineWorkbook
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    database = ["--database-url", url]
+    assert runner.invoke(app, ["db", "upgrade", *database]).exit_code == 0
+    assert runner.invoke(app, ["load-fixtures", *database]).exit_code == 0
+    result_path = tmp_path / "round.json"
+    assert runner.invoke(app, ["round", "run", "-o", str(result_path), *database]).exit_code == 0
+    result = json.loads(result_path.read_text())
+    xlsx = tmp_path / "round.xlsx"
+    exported = runner.invoke(app, ["round", "export", "1", "-o", str(xlsx), *database])
+    assert exported.exit_code == 0, exported.output
+    workbook = CalamineWorkbook.from_path(str(xlsx))
+    proposals = workbook.get_sheet_by_name("proposals").to_python()
+    unmatched = workbook.get_sheet_by_name("unmatched").to_python()
+    assert len(proposals) - 1 == len(result["matches"])
+    assert len(unmatched) - 1 == len(result["unmatched"])
+    exported = runner.invoke(
+        app, ["round", "export", "1", "-o", str(tmp_path / "r.csv"), *database]
+    )
+    assert exported.exit_code == 0, exported.output
+    lines = (tmp_path / "r-unmatched.csv").read_text(encoding="utf-8-sig")
+    assert result["unmatched"][0]["household"] in lines
+    assert runner.invoke(app, ["round", "export", "9", "-o", str(xlsx), *database]).exit_code == 1
