@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import io
 
+from fastapi.testclient import TestClient
+from python_calamine import CalamineWorkbook
+
+from api.routes.rounds import XLSX
 from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import solved_round
+from tests.test_api_lifecycle import SINGLE, STUDIO, solved_round
 
 
 def test_rounds_are_listed_newest_first_page_by_page(
@@ -33,3 +37,31 @@ def test_rounds_are_listed_newest_first_page_by_page(
     assert only_solved["items"][0]["statistics"]["households"] == 0
     assert "result" not in only_solved["items"][0]
     assert_problem(client.get("/v1/rounds", headers=auth(keys, "dome")), 403)
+
+
+def test_a_result_is_served_as_a_spreadsheet_when_asked(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """Accept: the XLSX media type gives both tables; text/csv one of them (proposals by
+    default), with a byte-order mark for Excel; JSON otherwise. Landlords get none of it."""
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    round_id = solved_round(client, keys)
+    path = f"/v1/rounds/{round_id}/result"
+    xlsx = client.get(path, headers=auth(keys, "coordinator") | {"Accept": XLSX})
+    assert xlsx.headers["content-type"] == XLSX
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content))
+    proposals = workbook.get_sheet_by_name("proposals").to_python()
+    assert proposals[1][:3] == ["HH-A", "Dome Habitat/LOT-S", 1]
+    csv_text = client.get(
+        path,
+        params={"table": "unmatched"},
+        headers=auth(keys, "coordinator") | {"Accept": "text/csv"},
+    )
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    assert csv_text.content.startswith("\ufeffhousehold,reasons".encode())
+    assert (
+        client.get(path, headers=auth(keys, "coordinator")).json()["matches"][0]["household"]
+        == "HH-A"
+    )
+    assert_problem(client.get(path, headers=auth(keys, "dome") | {"Accept": XLSX}), 403)

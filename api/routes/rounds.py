@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, Expensive, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, RoundPage, problem
 from models import MatchRound, RoundStatus
-from services import rounds
+from services import exports, rounds
 from services.errors import Conflict
 from services.roundfile import PolicyIn
 
@@ -76,15 +76,51 @@ def get_round(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     return with_progress(db, rounds.get_round(db, actor, round_id))
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.get(
     "/{round_id}/result",
-    responses={**PROBLEMS, **NOT_FOUND, **CONFLICT},
+    responses={
+        200: {
+            "description": "JSON; or, asked for with Accept, a spreadsheet (XLSX: proposals "
+            "and unmatched households) or one table as CSV",
+            "content": {"text/csv": {}, XLSX: {}},
+        },
+        **PROBLEMS,
+        **NOT_FOUND,
+        **CONFLICT,
+    },
     summary="Matches with score breakdowns, unmatched households with reasons",
 )
-def get_result(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
+def get_result(
+    round_id: RowId,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    table: Annotated[
+        Literal["proposals", "unmatched"],
+        Query(description="Which table a CSV holds (Accept: text/csv)"),
+    ] = "proposals",
+) -> Any:
     match_round = rounds.get_round(db, actor, round_id)
     if match_round.result is None:
         raise Conflict(f"round {round_id} is {match_round.status}: no result yet", field="status")
+    accept = request.headers.get("accept", "")
+    name = f"round-{round_id}"
+    if XLSX in accept:
+        return Response(
+            exports.to_xlsx(match_round.result),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    if "text/csv" in accept:
+        return Response(
+            # with a byte-order mark, so that Excel reads it as UTF-8
+            "\ufeff" + exports.to_csv(match_round.result, table),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}-{table}.csv"'},
+        )
     return {key: value for key, value in match_round.result.items() if key != "snapshot"}
 
 
