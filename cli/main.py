@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models import ApiKey, ApiRole, migrate
 from models.db import make_engine, session_factory, transaction
@@ -62,6 +62,11 @@ def _settings(database_url: str | None) -> Settings:
     return settings
 
 
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the configured database (each command opens its own)."""
+    return session_factory(make_engine(settings.database_url))
+
+
 def _require_current_schema(database_url: str) -> None:
     current, latest = migrate.current(database_url), migrate.head()
     if current != latest:
@@ -107,7 +112,7 @@ def keys_create(
     if not owner:
         err.print("give --name (or --landlord for a landlord key)")
         raise typer.Exit(2)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     try:
         with transaction(factory) as session:
             key, token = create_key(session, role, owner, landlord)
@@ -126,7 +131,7 @@ def keys_revoke(
 ) -> None:
     """Revoke an API key: it is refused from the next request on."""
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     try:
         with transaction(factory) as session:
             revoke_key(session, prefix)
@@ -140,7 +145,7 @@ def keys_revoke(
 def keys_list(database_url: DatabaseOption = None) -> None:
     """Every key: prefix, role, owner, whether revoked."""
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     table = Table("prefix", "role", "owner", "revoked", "created")
     with transaction(factory) as session:
         for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
@@ -172,7 +177,7 @@ def landlords_create(
         for problem in error.errors():
             err.print(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}", markup=False)
         raise typer.Exit(2) from None
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     try:
         with transaction(factory) as session:
             landlord_id = create_landlord(session, SYSTEM, record).id
@@ -188,7 +193,7 @@ def landlords_list(database_url: DatabaseOption = None) -> None:
     from services.admin import list_landlords
 
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     table = Table("id", "name", "SIREN", "contact")
     with transaction(factory) as session:
         for landlord in list_landlords(session, SYSTEM):
@@ -208,7 +213,7 @@ def load_fixtures_command(
     """Load landlords, units and households from a fixtures directory, all or nothing."""
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     try:
         with transaction(factory) as session:
             counts = load_fixtures(
@@ -303,7 +308,7 @@ def worker(database_url: DatabaseOption = None) -> None:
     out.print(f"worker {name} waiting for rounds (Ctrl-C to stop)")
     try:
         RoundWorker(
-            session_factory(make_engine(settings.database_url)),
+            _sessions(settings),
             name,
             retention_days=settings.retention_days,
             stale_after_s=settings.round_stale_after_s,
@@ -365,7 +370,7 @@ def _import(
     """One import in one transaction: its rows, or every bad cell and nothing stored."""
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     try:
         with transaction(factory) as session:
             count = len(run(session, file.name, file.read_bytes()))
@@ -443,7 +448,7 @@ def round_run(
     except (OSError, ValidationError) as error:
         err.print(f"policy: {error}", markup=False)
         raise typer.Exit(2) from None
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     result: dict[str, Any] | None
     round_id: int | None
     with out.status("reading the waiting list and the vacant units, then solving..."):
@@ -474,7 +479,7 @@ def round_list(
     from services.rounds import list_rounds
 
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     table = Table("id", "status", "created", "by", "households", "matched")
     with factory() as session:
         rows, _ = list_rounds(session, COMMAND_LINE, limit=limit)
@@ -500,7 +505,7 @@ def round_show(
     from services.rounds import get_round
 
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     with factory() as session:
         try:
             match_round = get_round(session, COMMAND_LINE, round_id)
@@ -533,7 +538,7 @@ def round_export(
     from services.rounds import get_round
 
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     with factory() as session:
         try:
             match_round = get_round(session, COMMAND_LINE, round_id)
@@ -574,7 +579,7 @@ def round_publish(
     from services.rounds import publish_round
 
     settings = _settings(database_url)
-    factory = session_factory(make_engine(settings.database_url))
+    factory = _sessions(settings)
     try:
         with transaction(factory) as session:
             publication = publish_round(
