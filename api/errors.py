@@ -115,6 +115,7 @@ def add_exception_handlers(app: FastAPI) -> None:
                 if isinstance(error, InvalidImport):
                     extra["errors"] = [
                         {"row": e.row, "field": e.field, "message": e.message}
+                        | ({"column": e.column, "value": e.value} if e.column else {})
                         for e in error.errors[:MAX_LISTED_ERRORS]
                     ]
                     extra["error_count"] = len(error.errors)

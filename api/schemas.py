@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import HouseholdStatus, LeaseKind, UnitStatus
+from services.imports import Imported
 
 
 class UnitOut(BaseModel):
@@ -43,8 +44,24 @@ class UnitPage(BaseModel):
 
 
 class ImportResult(BaseModel):
+    """An import's outcome: rows written (created + updated), and each kind; `ids` of every
+    row's record, created first."""
+
     imported: int
+    created: int
+    updated: int
+    unchanged: int
     ids: list[int]
+
+    @classmethod
+    def of(cls, imported: Imported[Any]) -> ImportResult:
+        return cls(
+            imported=len(imported.created) + len(imported.updated),
+            created=len(imported.created),
+            updated=len(imported.updated),
+            unchanged=len(imported.unchanged),
+            ids=imported.ids,
+        )
 
 
 class Problem(BaseModel):

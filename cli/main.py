@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import ApiKey, ApiRole, migrate
+from models import ApiKey, ApiRole, LeaseKind, migrate
 from models.db import make_engine, session_factory, transaction
 from services.access import SYSTEM, Actor, create_key, revoke_key
 from services.errors import InvalidImport, InvalidInput, NotFound
 from services.geocoding import make_geocoder
-from services.imports import load_fixtures
+from services.imports import Imported, load_fixtures
 from services.roundfile import (
     InvalidRoundFile,
     PolicyIn,
@@ -365,7 +366,7 @@ FileArgument = Annotated[
 
 
 def _import(
-    database_url: str | None, file: Path, run: Callable[[Session, str, bytes], list[Any]]
+    database_url: str | None, file: Path, run: Callable[[Session, str, bytes], Imported[Any]]
 ) -> None:
     """One import in one transaction: its rows, or every bad cell and nothing stored."""
     settings = _settings(database_url)
@@ -373,7 +374,11 @@ def _import(
     factory = _sessions(settings)
     try:
         with transaction(factory) as session:
-            count = len(run(session, file.name, file.read_bytes()))
+            imported = run(session, file.name, file.read_bytes())
+            counts = (
+                f"{len(imported.created)} created, {len(imported.updated)} updated, "
+                f"{len(imported.unchanged)} unchanged"
+            )
     except InvalidImport as error:
         for row_error in error.errors[:100]:
             err.print(str(row_error), markup=False, highlight=False)
@@ -382,7 +387,7 @@ def _import(
     except NotFound as error:
         err.print(str(error), markup=False)
         raise typer.Exit(1) from None
-    out.print(f"{count} imported from {file}", highlight=False, markup=False)
+    out.print(f"{counts} from {file}", highlight=False, markup=False)
 
 
 @import_app.command("households")
@@ -405,21 +410,46 @@ def import_households_command(file: FileArgument, database_url: DatabaseOption =
 def import_units_command(
     file: FileArgument,
     landlord: Annotated[str, typer.Option(help="Whose units they are (landlords list)")],
+    available_from: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="For rows without it (RPLS: today)"),
+    ] = None,
+    lease_kind: Annotated[
+        LeaseKind | None, typer.Option(help="For rows without it (default: direct)")
+    ] = None,
+    elevator: Annotated[
+        bool | None, typer.Option("--elevator/--no-elevator", help="For rows without it (no)")
+    ] = None,
+    charges_eur: Annotated[
+        float | None, typer.Option(help="Monthly charges for rows without them (0)")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """One landlord's vacant units (as that landlord)."""
+    """One landlord's vacant units (as that landlord): a template, any spreadsheet with
+    known columns, or an RPLS extract. A unit already posted is updated if its row changed."""
     from models import Landlord
-    from services.units import import_landlord_units
+    from services.units import UnitDefaults, import_landlord_units
 
     settings = _settings(database_url)
     geocoder = make_geocoder(settings)
+    try:
+        given = {
+            "available_from": available_from.date() if available_from else None,
+            "lease_kind": lease_kind,
+            "elevator": elevator,
+            "charges_eur": charges_eur,
+        }
+        defaults = UnitDefaults.model_validate(given).given()
+    except ValueError as error:  # pydantic's ValidationError: a negative charge, say
+        err.print(str(error), markup=False)
+        raise typer.Exit(2) from None
 
-    def run(session: Session, name: str, data: bytes) -> list[Any]:
+    def run(session: Session, name: str, data: bytes) -> Imported[Any]:
         owner = session.scalars(select(Landlord).where(Landlord.name == landlord)).first()
         if owner is None:
             raise NotFound("landlord", landlord)
         holder = Actor(None, ApiRole.LANDLORD, "command line", landlord_id=owner.id)
-        return import_landlord_units(session, holder, name, data, geocoder)
+        return import_landlord_units(session, holder, name, data, geocoder, defaults)
 
     _import(database_url, file, run)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models import AuditEvent
 from services.access import SYSTEM, Actor
 
-__all__ = ["SYSTEM", "record", "snapshot"]
+__all__ = ["SYSTEM", "record", "snapshot", "view"]
 
 
 def snapshot(row: object, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -31,6 +31,13 @@ def snapshot(row: object, exclude: frozenset[str] = frozenset()) -> dict[str, An
             value = value.value
         values[column.key] = value
     return values
+
+
+def view(row: object) -> dict[str, Any]:
+    """The row as the audit trail keeps it: without the columns its class declares private
+    (a household's health data, free text and numbers)."""
+    private: frozenset[str] = getattr(type(row), "PRIVATE_COLUMNS", frozenset())
+    return snapshot(row, exclude=private)
 
 
 def record(

@@ -11,16 +11,22 @@ class DomainError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One problem in one row of an import: which file, which row, which field, and what."""
+    """One problem in one row of an import: which file, which row, which field, and what;
+    for a table, the column as the file names it and the value found there."""
 
     source: str
-    row: int  # CSV: line number in the file (header = 1); JSON: index in the array
+    row: int  # a table: line number in the file (header = 1); JSON: index in the array
     field: str
     message: str
+    column: str | None = None
+    value: str | None = None
 
     def __str__(self) -> str:
-        where = f"line {self.row}" if self.source.endswith(".csv") else f"item {self.row}"
-        return f"{self.source}, {where}, field {self.field!r}: {self.message}"
+        if self.column is None:
+            where = f"item {self.row}" if self.source.endswith(".json") else f"line {self.row}"
+            return f"{self.source}, {where}, field {self.field!r}: {self.message}"
+        found = "empty" if self.value is None else repr(self.value)
+        return f"{self.source}, line {self.row}, column {self.column!r} ({found}): {self.message}"
 
 
 class InvalidImport(DomainError):

@@ -6,18 +6,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from geopy.geocoders.base import Geocoder
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import ApiRole, Household, HouseholdStatus, Workplace
+from models import ApiRole, Household, HouseholdStatus
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
-from services.imports import build_household, import_households
+from services.imports import (
+    HOUSEHOLD_EDITABLE,
+    Imported,
+    apply_household_changes,
+    build_household,
+    household_changes,
+    import_households,
+)
 from services.pages import after_id, next_cursor
 from services.records import HouseholdRecord
-
-EDITABLE_STATUSES = (HouseholdStatus.WAITING, HouseholdStatus.WITHDRAWN)
 
 
 def as_record(household: Household) -> dict[str, Any]:
@@ -54,11 +59,6 @@ def as_record(household: Household) -> dict[str, Any]:
     }
 
 
-def _audit_view(household: Household) -> dict[str, Any]:
-    # The audit trail keeps what changed, not the health data, free text or workplaces.
-    return audit.snapshot(household, exclude=Household.PRIVATE_COLUMNS)
-
-
 def _audit_created(session: Session, actor: Actor, household: Household) -> None:
     audit.record(
         session,
@@ -66,7 +66,7 @@ def _audit_created(session: Session, actor: Actor, household: Household) -> None
         "household.created",
         "household",
         household.id,
-        after=_audit_view(household),
+        after=audit.view(household),
     )
 
 
@@ -144,34 +144,20 @@ def update_household(
             f"household {household_id} is at version {household.version}, not {version}",
             field="version",
         )
-    if household.status not in EDITABLE_STATUSES:
+    if household.status not in HOUSEHOLD_EDITABLE:
         raise Conflict(
             f"household {household_id} is {household.status}: it cannot be changed now",
             field="status",
         )
     if "reference" in changes and changes["reference"] != household.reference:
         raise InvalidInput("reference", "the reference of a household cannot change")
-    before = _audit_view(household)
+    before = audit.view(household)
     record = HouseholdRecord.model_validate({**as_record(household), **changes})
     rebuilt, problems = build_household(record, geocoder)
     if problems:
         field, message = problems[0]
         raise InvalidInput(field, message)
-    for column in [c.key for c in Household.__table__.columns]:
-        if column in {"id", "status", "version", "created_at", "updated_at"}:
-            continue
-        setattr(household, column, getattr(rebuilt, column))
-    if "workplaces" in changes:
-        # Copies: `rebuilt` is transient, and its own workplaces, moved over, were left out
-        # of the flush ("Workplace not in session", a 500 on every PATCH with workplaces).
-        household.workplaces = [
-            Workplace(
-                address=w.address, commune=w.commune, postcode=w.postcode, lat=w.lat, lon=w.lon
-            )
-            for w in rebuilt.workplaces
-        ]
-        # The household's row changes too, so that its version moves on with its workplaces.
-        household.updated_at = func.now()
+    apply_household_changes(household, household_changes(household, rebuilt))
     session.flush()
     audit.record(
         session,
@@ -180,7 +166,7 @@ def update_household(
         "household",
         household.id,
         before=before,
-        after=_audit_view(household),
+        after=audit.view(household),
     )
     return household
 
@@ -210,9 +196,21 @@ def withdraw_household(session: Session, actor: Actor, household_id: int) -> Hou
 
 def import_coordinator_households(
     session: Session, actor: Actor, source: str, data: str | bytes, geocoder: Geocoder
-) -> list[Household]:
+) -> Imported[Household]:
+    """All or nothing: InvalidImport lists every bad cell. New references are created,
+    changed ones updated (audited like a PATCH), the rest left as they are."""
     actor.require(ApiRole.COORDINATOR)
-    households = import_households(session, source, data, geocoder)
-    for household in households:
+    imported = import_households(session, source, data, geocoder)
+    for household in imported.created:
         _audit_created(session, actor, household)
-    return households
+    for household, before in imported.updated:
+        audit.record(
+            session,
+            actor,
+            "household.updated",
+            "household",
+            household.id,
+            before=before,
+            after=audit.view(household),
+        )
+    return imported

@@ -92,10 +92,11 @@ class PlaceRecord(Record):
         return self
 
 
-class CareSiteRecord(Record):
+class CareSiteRecord(PlaceRecord):
+    """A care site the household must live near: a place (coordinates, or a commune and
+    postcode) and the longest distance in km."""
+
     label: Annotated[str, Field(max_length=200)] | None = None
-    lat: Latitude
-    lon: Longitude
     max_km: Annotated[float, Field(gt=0, le=500)]
 
 

@@ -8,8 +8,17 @@ rather than stored garbled), separated by ',' ';' or tabs. Column headers are th
 field names or their French names, in any case, with or without accents ("Code postal",
 "code_postal", "Pièces"). Cell values are then made what the record expects, by the field's
 type in the record's JSON schema: decimal commas in numbers ("61,5"), dates as JJ/MM/AAAA,
-yes/no as oui/non/1/0, lists separated by ';'. Nested fields (workplaces, needs) are not
-flattened into columns yet: a cell carries them as JSON.
+yes/no as oui/non/1/0, lists separated by ';'.
+
+Nested fields are flattened into columns (docs/spreadsheets.md): a workplace per working
+adult as `workplace_1_commune`, `workplace_1_postcode`, `workplace_1_address` (or
+`travail_1_commune`...), needs as yes/no columns (`needs_wheelchair`, `fauteuil_roulant`...),
+a care site as `care_site_commune` or `care_site_lat`/`care_site_lon` with
+`care_site_max_km`. A cell may still carry a whole nested field as JSON. Each row keeps, for
+each field, the column as the file names it and its raw value, so that an error names both.
+
+An RPLS extract (the landlords' yearly return, recognised by its upper-case item names) is
+read through services/rpls.py.
 """
 
 from __future__ import annotations
@@ -20,11 +29,12 @@ import json
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from python_calamine import CalamineError, CalamineWorkbook
 
+from services import rpls
 from services.errors import InvalidImport, RowError
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
@@ -67,10 +77,34 @@ FRENCH_HEADERS = {
     "application_number": ["numero_unique", "nud", "nur"],
     "consent_to_share": ["consentement", "consentement_au_partage"],
 }
+# Flattened nested fields, by column (as `header_key` reduces it): the path in the record.
+NESTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(["needs_wheelchair", "fauteuil_roulant"], ("needs", "wheelchair")),
+    **dict.fromkeys(["needs_reduced_mobility", "mobilite_reduite"], ("needs", "reduced_mobility")),
+    **dict.fromkeys(["care_site_label", "lieu_de_soins"], ("needs", "care_site", "label")),
+    **dict.fromkeys(
+        ["care_site_max_km", "lieu_de_soins_distance_max_km"], ("needs", "care_site", "max_km")
+    ),
+}
+# A place's own columns (workplaces, care site), by their French names too.
+PLACE_PARTS = {
+    "commune": "commune",
+    "ville": "commune",
+    "postcode": "postcode",
+    "code_postal": "postcode",
+    "cp": "postcode",
+    "address": "address",
+    "adresse": "address",
+    "lat": "lat",
+    "lon": "lon",
+}
+WORKPLACE_COLUMN = re.compile(r"^(?:workplace|travail|lieu_de_travail)_(\d{1,2})_([a-z_]+)$")
+CARE_SITE_COLUMN = re.compile(r"^(?:care_site|lieu_de_soins)_([a-z_]+)$")
 TRUE_WORDS = {"oui", "o", "yes", "y", "true", "vrai", "1", "x"}
 FALSE_WORDS = {"non", "n", "no", "false", "faux", "0"}
 FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-DECIMAL_COMMA = re.compile(r"^-?\d+(?:[ \u00a0\u202f]\d{3})*,\d+$")
+# "1 234,50", "61,5", "1 500": French figures (thin or no-break spaces between thousands).
+FRENCH_NUMBER = re.compile(r"^-?\d+(?:[ \u00a0\u202f]\d{3})*(?:,\d+)?$")
 
 
 def header_key(header: str) -> str:
@@ -78,6 +112,27 @@ def header_key(header: str) -> str:
     'nombre_d_adultes'."""
     plain = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+Path = tuple[str | int, ...]
+
+
+class Row(NamedTuple):
+    """One row of a file: its line (header = 1), the record's fields (nested where the
+    record nests them), and for each field path as validation names it
+    ("workplaces[0].commune"), the column as the file names it and the cell's raw value."""
+
+    line: int
+    fields: dict[str, Any]
+    cells: dict[str, tuple[str, Any]]
+
+
+def path_text(path: Path) -> str:
+    """('workplaces', 0, 'commune') -> 'workplaces[0].commune', as import errors name it."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "-"
 
 
 def _aliases(model: type[BaseModel]) -> dict[str, str]:
@@ -89,22 +144,51 @@ def _aliases(model: type[BaseModel]) -> dict[str, str]:
     return aliases
 
 
-def _kinds(model: type[BaseModel]) -> dict[str, str]:
-    """Each field's kind as the JSON schema says it: number, integer, boolean, date, array,
-    object or string."""
-    kinds: dict[str, str] = {}
-    for name, spec in model.model_json_schema()["properties"].items():
-        options = spec.get("anyOf", [spec])
-        for option in options:
-            if option.get("format") == "date":
-                kinds[name] = "date"
-                break
-            if option.get("type") not in (None, "null"):
-                kinds[name] = option["type"]
-                break
-        if "$ref" in str(options) and name not in kinds:
-            kinds[name] = "object"
-    return kinds
+def column_path(key: str, model: type[BaseModel], aliases: dict[str, str]) -> Path | None:
+    """Where a column (reduced by `header_key`) goes in the record, or None if nowhere.
+    Workplaces are numbered from 1 in a file, from 0 in the record."""
+    fields = model.model_fields
+    if key in aliases:
+        return (aliases[key],)
+    if "needs" in fields and key in NESTED_COLUMNS:
+        return NESTED_COLUMNS[key]
+    if "needs" in fields and (care := CARE_SITE_COLUMN.match(key)) and care[1] in PLACE_PARTS:
+        return ("needs", "care_site", PLACE_PARTS[care[1]])
+    if "workplaces" in fields and (work := WORKPLACE_COLUMN.match(key)):
+        number, part = int(work[1]), work[2]
+        if number >= 1 and part in PLACE_PARTS:
+            return ("workplaces", number - 1, PLACE_PARTS[part])
+    return None
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    for option in spec.get("anyOf", [spec]):
+        if option.get("format") == "date":
+            return "date"
+        if option.get("type") not in (None, "null"):
+            return str(option["type"])
+        if "$ref" in option:
+            return "object"
+    return "string"
+
+
+def kind_at(model: type[BaseModel], path: Path) -> str:
+    """The kind of the field at `path` as the record's JSON schema says it: number, integer,
+    boolean, date, array, object or string."""
+    schema = model.model_json_schema()
+    definitions = schema.get("$defs", {})
+
+    def resolved(spec: dict[str, Any]) -> dict[str, Any]:
+        for option in spec.get("anyOf", [spec]):
+            if "$ref" in option:
+                return dict(definitions[option["$ref"].rsplit("/", 1)[-1]])
+        return spec
+
+    spec: dict[str, Any] = schema
+    for part in path:
+        spec = resolved(spec)
+        spec = spec.get("items", {}) if isinstance(part, int) else spec["properties"].get(part, {})
+    return _kind(spec)
 
 
 def _decoded(source: str, data: bytes) -> str:
@@ -176,11 +260,16 @@ def is_spreadsheet(source: str, data: bytes) -> bool:
 
 
 def read_table(
-    source: str, data: bytes, model: type[BaseModel], max_rows: int
-) -> list[tuple[int, dict[str, Any]]]:
-    """The rows of a CSV or spreadsheet file as (line number, record fields): cells named
-    by field, values in the form the record validates, empty cells left out (defaults
-    apply). Unknown columns are kept under their own name, so the record refuses them."""
+    source: str,
+    data: bytes,
+    model: type[BaseModel],
+    max_rows: int,
+    defaults: dict[str, Any] | None = None,
+) -> list[Row]:
+    """The rows of a CSV or spreadsheet file: cells put where the record takes them, values
+    in the form the record validates, empty cells left out (`defaults`, then the record's
+    own, apply). Unknown columns are kept under their own name, so the record refuses them;
+    an RPLS extract's other items are left out (it has dozens)."""
     cells = (
         _spreadsheet_cells(source, data)
         if is_spreadsheet(source, data)
@@ -188,26 +277,66 @@ def read_table(
     )
     if not cells:
         return []
-    aliases, kinds = _aliases(model), _kinds(model)
-    header = [str(h).strip() for h in cells[0]]
-    names = [aliases.get(header_key(h), h) for h in header]
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for line, row in enumerate(cells[1:], start=2):
-        if all(_blank(value) for value in row):
+    header = ["" if h is None else str(h).strip() for h in cells[0]]
+    body = cells[1:]
+    if rpls.is_extract(header):
+        header, body = rpls.as_unit_columns(header, body)
+        defaults = rpls.defaults() | (defaults or {})
+    aliases = _aliases(model)
+    paths = [column_path(header_key(h), model, aliases) or (h,) for h in header]
+    kinds = {path: kind_at(model, path) for path in paths}
+    rows: list[Row] = []
+    for line, values in enumerate(body, start=2):
+        if all(_blank(value) for value in values):
             continue
         if len(rows) == max_rows:
             raise InvalidImport(
                 [RowError(source, 0, "-", f"more than {max_rows:,} rows: split the file")]
             )
-        if len(row) > len(names) and not all(_blank(v) for v in row[len(names) :]):
+        if len(values) > len(paths) and not all(_blank(v) for v in values[len(paths) :]):
             raise InvalidImport([RowError(source, line, "-", "more values than columns")])
-        record = {
-            name: _value(value, kinds.get(name, "string"))
-            for name, value in zip(names, row, strict=False)
-            if name and not _blank(value)
-        }
-        rows.append((line, record))
+        fields: dict[str, Any] = dict(defaults or {})
+        found: dict[Path, tuple[str, Any]] = {}
+        for name, path, value in zip(header, paths, values, strict=False):
+            if not name or _blank(value):
+                continue
+            found[path] = (name, value)
+            _put(fields, path, _value(value, kinds[path]))
+        rows.append(Row(line, _listed(fields), _cells_by_field(found)))
     return rows
+
+
+def _put(fields: dict[str, Any], path: Path, value: Any) -> None:
+    """Set a nested field; list items (workplaces) gather in a dict by number until
+    `_listed` makes them a list."""
+    target: Any = fields
+    for part in path[:-1]:
+        nested = target.get(part)
+        if not isinstance(nested, dict):  # a JSON cell or a default gives way to columns
+            nested = target[part] = {}
+        target = nested
+    target[path[-1]] = value
+
+
+def _listed(fields: dict[str, Any]) -> dict[str, Any]:
+    """Numbered items (workplace 1, 3) as the record's list, in order, without gaps."""
+    items = fields.get("workplaces")
+    if isinstance(items, dict):
+        fields["workplaces"] = [items[number] for number in sorted(items)]
+    return fields
+
+
+def _cells_by_field(found: dict[Path, tuple[str, Any]]) -> dict[str, tuple[str, Any]]:
+    """Column and raw value by field path as validation names it; list positions counted
+    as `_listed` counts them (workplace 3 after workplace 1 is workplaces[1])."""
+    numbers = sorted({path[1] for path in found if path[0] == "workplaces" and len(path) > 1})
+    position = {number: index for index, number in enumerate(numbers)}
+    by_field: dict[str, tuple[str, Any]] = {}
+    for path, cell in found.items():
+        if path[0] == "workplaces" and len(path) > 1:
+            path = ("workplaces", position[path[1]], *path[2:])
+        by_field[path_text(path)] = cell
+    return by_field
 
 
 def _blank(value: Any) -> bool:
@@ -226,7 +355,7 @@ def _value(value: Any, kind: str) -> Any:
     if not isinstance(value, str):
         return str(value) if kind == "string" else value
     text = value.strip()
-    if kind in ("number", "integer") and DECIMAL_COMMA.match(text):
+    if kind in ("number", "integer") and FRENCH_NUMBER.match(text):
         return re.sub(r"[ \u00a0\u202f]", "", text).replace(",", ".")
     if kind == "date" and (found := FRENCH_DATE.match(text)):
         day, month, year = found.groups()

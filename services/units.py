@@ -17,11 +17,9 @@ from services import audit
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
 from services.geocoding import GeocodingError, locate
-from services.imports import import_units
+from services.imports import UNIT_EDITABLE, Imported, import_units
 from services.pages import after_id, next_cursor
-from services.records import UnitRecord
-
-EDITABLE_STATUSES = (UnitStatus.VACANT, UnitStatus.WITHDRAWN)
+from services.records import Money, UnitRecord
 
 
 class UnitChanges(BaseModel):
@@ -46,6 +44,21 @@ class UnitChanges(BaseModel):
     in_priority_neighbourhood: bool | None = None
     lease_kind: LeaseKind | None = None
     version: int | None = None  # when given, the update applies only to that version
+
+
+class UnitDefaults(BaseModel):
+    """Values for the columns an imported file lacks (an RPLS extract has no availability
+    date, lease kind, elevator or charges); a file's own cells win."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    available_from: date | None = None
+    lease_kind: LeaseKind | None = None
+    elevator: bool | None = None
+    charges_eur: Money | None = None
+
+    def given(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
 
 
 def _landlord(session: Session, actor: Actor) -> Landlord:
@@ -130,7 +143,7 @@ def update_unit(
             f"unit {unit_id} is at version {unit.version}, not {changes.version}: reload it",
             field="version",
         )
-    if unit.status not in EDITABLE_STATUSES:
+    if unit.status not in UNIT_EDITABLE:
         raise Conflict(f"unit {unit_id} is {unit.status}: it cannot be changed now", field="status")
     before = audit.snapshot(unit)
     given = changes.model_dump(exclude_unset=True, exclude={"version"})
@@ -179,11 +192,28 @@ def withdraw_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
 
 
 def import_landlord_units(
-    session: Session, actor: Actor, source: str, data: str | bytes, geocoder: Geocoder
-) -> list[Unit]:
-    """All or nothing: InvalidImport lists every bad row."""
+    session: Session,
+    actor: Actor,
+    source: str,
+    data: str | bytes,
+    geocoder: Geocoder,
+    defaults: dict[str, Any] | None = None,
+) -> Imported[Unit]:
+    """All or nothing: InvalidImport lists every bad cell. New references are posted,
+    changed ones updated (audited like a PATCH), the rest left as they are; `defaults` fill
+    the columns the file lacks (an RPLS extract has no availability date)."""
     landlord = _landlord(session, actor)
-    units = import_units(session, source, data, geocoder, landlord=landlord)
-    for unit in units:
+    imported = import_units(session, source, data, geocoder, landlord=landlord, defaults=defaults)
+    for unit in imported.created:
         audit.record(session, actor, "unit.posted", "unit", unit.id, after=audit.snapshot(unit))
-    return units
+    for unit, before in imported.updated:
+        audit.record(
+            session,
+            actor,
+            "unit.updated",
+            "unit",
+            unit.id,
+            before=before,
+            after=audit.snapshot(unit),
+        )
+    return imported

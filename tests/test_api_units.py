@@ -199,7 +199,13 @@ def test_import_is_all_or_nothing(
     refused = client.post("/v1/units/import", content=header + good + bad, headers=headers)
     body = assert_problem(refused, 422)
     assert body["errors"] == [
-        {"row": 3, "field": "surface_m2", "message": "Input should be greater than 0"}
+        {
+            "row": 3,
+            "field": "surface_m2",
+            "message": "Input should be greater than 0",
+            "column": "surface_m2",
+            "value": "-4",
+        }
     ]
     assert session.scalar(select(func.count()).select_from(Unit)) == 0
     imported = client.post("/v1/units/import", content=header + good, headers=headers)

@@ -66,7 +66,7 @@ def test_load_fixtures_refuses_a_malformed_directory(tmp_path: Path, fixtures_di
         app, ["load-fixtures", "--directory", str(broken), "--database-url", url]
     )
     assert result.exit_code == 1
-    assert "units.csv, line 6, field 'lease_kind'" in result.output
+    assert "units.csv, line 6, column 'lease_kind' ('lease-to-own')" in result.output
     loaded = runner.invoke(app, ["load-fixtures", "--database-url", url])
     assert loaded.exit_code == 0, loaded.output  # nothing of the failed load was left behind
 
@@ -256,7 +256,7 @@ def test_spreadsheets_are_imported_from_the_command_line(tmp_path: Path) -> None
         app, ["import", "units", str(units), "--landlord", "Dome Habitat", *database]
     )
     assert imported.exit_code == 0, imported.output
-    assert "2 imported" in imported.output
+    assert "2 created, 0 updated, 0 unchanged" in imported.output
     unknown = runner.invoke(app, ["import", "units", str(units), "--landlord", "Nobody", *database])
     assert unknown.exit_code == 1
 
@@ -270,12 +270,12 @@ def test_spreadsheets_are_imported_from_the_command_line(tmp_path: Path) -> None
     )
     refused = runner.invoke(app, ["import", "households", str(households), *database])
     assert refused.exit_code == 1
-    assert "line 3, field 'adults'" in refused.output
+    assert "line 3, column 'Adultes' ('zéro')" in refused.output
     assert "nothing imported" in refused.output
     households.write_bytes(households.read_bytes().replace("zéro".encode("cp1252"), b"2"))
     imported = runner.invoke(app, ["import", "households", str(households), *database])
     assert imported.exit_code == 0, imported.output
-    assert "2 imported" in imported.output
+    assert "2 created, 0 updated, 0 unchanged" in imported.output
 
 
 def test_a_round_is_exported_as_xlsx_and_csv(tmp_path: Path) -> None:

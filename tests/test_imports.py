@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from models import Household, Landlord, Unit
+from models import Household, HouseholdStatus, Landlord, Unit, UnitStatus
 from services.errors import InvalidImport
 from services.geocoding import GazetteerGeocoder
 from services.imports import import_households, import_landlords, import_units, load_fixtures
@@ -51,7 +51,7 @@ def test_one_bad_row_refuses_the_whole_file(session: Session, geocoder: Gazettee
     with pytest.raises(InvalidImport) as caught:
         import_units(session, "units.csv", text, geocoder)
     assert [(e.source, e.row, e.field) for e in caught.value.errors] == [("units.csv", 3, "rooms")]
-    assert "units.csv, line 3, field 'rooms'" in str(caught.value)
+    assert "units.csv, line 3, column 'rooms' ('0'): Input should be greater" in str(caught.value)
     assert count(session, Unit) == 0
 
 
@@ -81,14 +81,65 @@ def test_duplicate_reference_within_a_file(session: Session, geocoder: Gazetteer
     assert [(e.row, e.field) for e in caught.value.errors] == [(3, "reference")]
 
 
-def test_existing_reference_is_refused(session: Session, geocoder: GazetteerGeocoder) -> None:
-    """Re-importing a unit the landlord already has is an error naming it, not a duplicate."""
+def test_reimporting_units_updates_by_reference(
+    session: Session, geocoder: GazetteerGeocoder
+) -> None:
+    """The same file twice changes nothing; a changed row updates its unit (version + 1);
+    a unit with an open proposal, or a stale `version`, refuses the whole file."""
     import_landlords(session, "landlords.csv", "name\nDome Habitat\n")
-    text = UNIT_HEADER + "Dome Habitat,LOT-3,Riom,63200,45.89,3.11,3,60,350,2026-12-01\n"
-    import_units(session, "units.csv", text, geocoder)
-    with pytest.raises(InvalidImport, match="already has unit LOT-3"):
-        import_units(session, "units.csv", text, geocoder)
-    assert count(session, Unit) == 1
+    rows = [
+        "Dome Habitat,LOT-3,Riom,63200,45.89,3.11,3,60,350,2026-12-01",
+        "Dome Habitat,LOT-4,Riom,63200,45.89,3.11,2,45,300,2026-12-01",
+    ]
+    text = UNIT_HEADER + "\n".join(rows) + "\n"
+    first = import_units(session, "units.csv", text, geocoder)
+    assert (len(first.created), len(first.updated), len(first.unchanged)) == (2, 0, 0)
+    again = import_units(session, "units.csv", text, geocoder)
+    assert (len(again.created), len(again.updated), len(again.unchanged)) == (0, 0, 2)
+    unit = session.scalars(select(Unit).where(Unit.reference == "LOT-3")).one()
+    assert unit.version == 1
+
+    changed = text.replace(",3,60,350,", ",3,60,365,")
+    updated = import_units(session, "units.csv", changed, geocoder)
+    assert [u.reference for u, _ in updated.updated] == ["LOT-3"]
+    assert float(updated.updated[0][1]["rent_eur"]) == 350  # the audit view before the change
+    assert (float(unit.rent_eur), unit.version) == (365, 2)
+
+    stale = UNIT_HEADER.replace("\n", ",version\n") + rows[0].replace(",350,", ",370,") + ",1\n"
+    with pytest.raises(InvalidImport, match="at version 2, not 1"):
+        import_units(session, "units.csv", stale, geocoder)
+    unit.status = UnitStatus.PROPOSED
+    session.flush()
+    with pytest.raises(InvalidImport) as refused:
+        import_units(session, "units.csv", changed.replace(",365,", ",380,"), geocoder)
+    (error,) = refused.value.errors
+    assert (error.row, error.column, error.value) == (2, "reference", "LOT-3")
+    assert "Dome Habitat/LOT-3 is proposed" in error.message
+    session.refresh(unit)
+    assert (float(unit.rent_eur), count(session, Unit)) == (365, 2)
+
+
+def test_reimporting_households_updates_waiting_ones_only(
+    session: Session, geocoder: GazetteerGeocoder
+) -> None:
+    """A household's changed row (a new workplace) updates it; a housed one is refused."""
+    header = "reference,adults,monthly_resources_eur,registered_on,workplace_1_commune\n"
+    text = header + "HH-1,1,900,2026-01-10,\nHH-2,2,1500,2026-01-11,\n"
+    assert len(import_households(session, "h.csv", text, geocoder).created) == 2
+    assert len(import_households(session, "h.csv", text, geocoder).unchanged) == 2
+    moved = text.replace("2026-01-10,", "2026-01-10,Issoire")
+    ((updated, before),) = import_households(session, "h.csv", moved, geocoder).updated
+    assert updated.reference == "HH-1"
+    assert "workplaces" not in before  # the audit view keeps no workplace
+    session.expire_all()
+    query = select(Household).options(selectinload(Household.workplaces))
+    stored = session.scalars(query.where(Household.reference == "HH-1")).one()
+    assert [w.commune for w in stored.workplaces] == ["Issoire"]
+    assert stored.version == 2
+    stored.status = HouseholdStatus.HOUSED
+    session.flush()
+    with pytest.raises(InvalidImport, match="household HH-1 is housed"):
+        import_households(session, "h.csv", text, geocoder)
 
 
 def test_household_json_errors_name_the_nested_field(
@@ -145,7 +196,7 @@ def test_households_load_with_geocoded_workplaces(
             "needs": {"care_site": {"lat": 45.76, "lon": 3.10, "max_km": 15}},
         },
     ]
-    (row,) = import_households(session, "households.json", json.dumps(households), geocoder)
+    (row,) = import_households(session, "households.json", json.dumps(households), geocoder).created
     session.expire_all()
     stored = session.scalars(select(Household)).one()
     assert stored.size == 4

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from services.errors import InvalidImport
+from services.geocoding import GazetteerGeocoder
+from services.imports import import_households
 from services.records import HouseholdRecord, UnitRecord
 from services.tables import header_key, read_table
 from tests.api import auth
@@ -51,8 +55,8 @@ EXPECTED = {
 )
 def test_every_csv_dialect_reads_to_the_same_record(text: str, encoding: str) -> None:
     rows = read_table("units.csv", text.encode(encoding), UnitRecord, max_rows=10)
-    assert rows == [(2, EXPECTED)]
-    record = UnitRecord.model_validate(rows[0][1])
+    assert [(row.line, row.fields) for row in rows] == [(2, EXPECTED)]
+    record = UnitRecord.model_validate(rows[0].fields)
     assert (record.surface_m2, record.available_from) == (61.5, date(2026, 12, 1))
 
 
@@ -71,8 +75,8 @@ def test_a_spreadsheet_reads_its_first_sheet_with_typed_cells() -> None:
     buffer = io.BytesIO()
     workbook.save(buffer)
     rows = read_table("units.xlsx", buffer.getvalue(), UnitRecord, max_rows=10)
-    assert [line for line, _ in rows] == [2, 4]
-    first, second = (UnitRecord.model_validate(record) for _, record in rows)
+    assert [row.line for row in rows] == [2, 4]
+    first, second = (UnitRecord.model_validate(row.fields) for row in rows)
     assert (first.postcode, first.rooms, first.available_from) == ("63200", 3, date(2026, 12, 1))
     assert (second.rent_eur, second.available_from) == (300, date(2026, 12, 1))
 
@@ -84,7 +88,7 @@ def test_household_lists_and_yes_no_in_csv() -> None:
         'HH-1;2;OUI;"4;9";1 234,50;15/09/2026;non\n'
     )
     rows = read_table("households.csv", text.encode("cp1252"), HouseholdRecord, max_rows=10)
-    record = HouseholdRecord.model_validate(rows[0][1])
+    record = HouseholdRecord.model_validate(rows[0].fields)
     assert (record.adults, record.couple, record.children_ages) == (2, True, [4, 9])
     assert (record.monthly_resources_eur, record.urgent) == (1234.5, False)
     assert record.registered_on == date(2026, 9, 15)
@@ -131,3 +135,87 @@ def test_a_french_spreadsheet_imports_through_the_api(
         "Châtel-Guyon",
         45.5,
     )
+
+
+def test_nested_household_fields_come_from_flat_columns() -> None:
+    """Workplaces numbered per adult, needs as yes/no columns and a care site by commune
+    make the record's nested fields; a gap in the numbering leaves no empty workplace."""
+    text = (
+        "Référence;Adultes;Ressources;Inscrit le;Travail 1 commune;Travail 1 code postal;"
+        "Workplace 3 address;Workplace 3 commune;Fauteuil roulant;Mobilité réduite;"
+        "Lieu de soins commune;Lieu de soins distance max km\n"
+        "HH-1;3;1 500;10/01/2026;Issoire;63500;2 rue du Port;Riom;oui;non;Clermont-Ferrand;12,5\n"
+    )
+    (row,) = read_table("h.csv", text.encode("cp1252"), HouseholdRecord, max_rows=10)
+    record = HouseholdRecord.model_validate(row.fields)
+    assert [(w.commune, w.postcode, w.address) for w in record.workplaces] == [
+        ("Issoire", "63500", None),
+        ("Riom", None, "2 rue du Port"),
+    ]
+    assert (record.needs.wheelchair, record.needs.reduced_mobility) == (True, False)
+    site = record.needs.care_site
+    assert site is not None
+    assert (site.commune, site.lat, site.max_km) == ("Clermont-Ferrand", None, 12.5)
+    assert row.cells["workplaces[1].address"] == ("Workplace 3 address", "2 rue du Port")
+
+
+def test_a_bad_nested_cell_names_its_column_and_value(
+    session: Session, geocoder: GazetteerGeocoder
+) -> None:
+    """An error in a flattened field names the file's column and the value found."""
+    text = (
+        "reference,adults,monthly_resources_eur,registered_on,travail_1_code_postal,"
+        "needs_wheelchair,care_site_max_km\n"
+        "HH-1,1,900,2026-01-10,6350,peut-être,\n"
+    )
+    with pytest.raises(InvalidImport) as refused:
+        import_households(session, "h.csv", text, geocoder)
+    found = {(e.row, e.column, e.value) for e in refused.value.errors}
+    assert found == {(2, "travail_1_code_postal", "6350"), (2, "needs_wheelchair", "peut-être")}
+
+
+RPLS = (
+    "IDENT_INT;DEPCOM;LIBCOM;CODEPOSTAL;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;ETAGE;NBPIECE;SURFHAB;"
+    "LOYERPRINC;LOYERACC;QPV;PMR;FINAN;DPEENERGIE\n"
+    "A-0042;63113;Clermont-Ferrand;63000;12;B;RUE;DES VOLCANS;RDC;3;61,5;355,20;25;1;2;10;C\n"
+    "A-0043;63300;Riom;63200;4;;AV;DE LA REPUBLIQUE;2;2;44;290;0;2;1;12;D\n"
+)
+
+
+def test_an_rpls_extract_reads_as_units() -> None:
+    """RPLS items map to unit fields, the address is joined, yes/no codes (1/2) and the
+    ground floor are read, other items are left out and the defaults fill what RPLS lacks."""
+    rows = read_table(
+        "rpls.csv", RPLS.encode(), UnitRecord, max_rows=10, defaults={"lease_kind": "sliding"}
+    )
+    first, second = (UnitRecord.model_validate(row.fields) for row in rows)
+    assert (first.reference, first.commune, first.postcode) == (
+        "A-0042",
+        "Clermont-Ferrand",
+        "63000",
+    )
+    assert first.address == "12 B RUE DES VOLCANS"
+    assert (first.floor, first.rooms, first.surface_m2) == (0, 3, Decimal("61.5"))
+    assert first.rent_eur == Decimal("355.20")
+    assert (first.in_priority_neighbourhood, first.wheelchair_accessible) == (True, False)
+    assert (second.in_priority_neighbourhood, second.wheelchair_accessible) == (False, True)
+    assert (second.floor, second.address) == (2, "4 AV DE LA REPUBLIQUE")
+    assert first.available_from == date.today()  # RPLS has no availability date
+    assert first.lease_kind == second.lease_kind == "sliding"
+    assert (first.elevator, first.charges_eur) == (False, 0)  # the record's defaults
+
+
+def test_an_rpls_extract_imports_through_the_api(client: TestClient, keys: dict[str, str]) -> None:
+    """A landlord posts an RPLS extract with the availability date the file lacks."""
+    imported = client.post(
+        "/v1/units/import?available_from=2027-01-15&elevator=true",
+        content=RPLS.encode("cp1252"),
+        headers=auth(keys, "dome") | {"Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["created"] == 2
+    units = client.get("/v1/units", headers=auth(keys, "dome")).json()["items"]
+    assert {(u["reference"], u["available_from"], u["elevator"]) for u in units} == {
+        ("A-0042", "2027-01-15", True),
+        ("A-0043", "2027-01-15", True),
+    }

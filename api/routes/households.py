@@ -87,7 +87,7 @@ def import_households(
     by ';', and workplaces and needs are written as JSON in their cell. One bad row refuses
     the file, every problem listed by row and field."""
     imported = households.import_coordinator_households(db, actor, file.source, file.data, geocoder)
-    return ImportResult(imported=len(imported), ids=[h.id for h in imported])
+    return ImportResult.of(imported)
 
 
 @router.get(

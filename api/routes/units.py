@@ -21,6 +21,7 @@ from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
 from services import units
 from services.records import UnitRecord
+from services.units import UnitDefaults
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
 
@@ -119,12 +120,20 @@ def list_units(
     ),
 )
 def import_units(
-    file: UploadedFile, db: DbSession, actor: CurrentActor, geocoder: CurrentGeocoder
+    file: UploadedFile,
+    db: DbSession,
+    actor: CurrentActor,
+    geocoder: CurrentGeocoder,
+    defaults: Annotated[UnitDefaults, Query()],
 ) -> Any:
-    """Every row is checked first; one bad row refuses the file, with every problem listed
-    by row and field in `errors`."""
-    imported = units.import_landlord_units(db, actor, file.source, file.data, geocoder)
-    return ImportResult(imported=len(imported), ids=[u.id for u in imported])
+    """Every row is checked first; one bad cell refuses the file, with every problem listed
+    by row and column in `errors`. A row whose reference you already have updates that unit
+    if it changed (a `version` column makes the update conditional). An RPLS extract is
+    recognised by its item names; the query parameters fill what a file lacks."""
+    imported = units.import_landlord_units(
+        db, actor, file.source, file.data, geocoder, defaults.given()
+    )
+    return ImportResult.of(imported)
 
 
 @router.get(
