@@ -360,6 +360,9 @@ def demo(
 COMMAND_LINE = Actor(key_id=None, role=ApiRole.COORDINATOR, name="command line")
 
 
+# Words in a template's file name that say which template it is.
+TEMPLATE_NAMES = {"households": ("household", "menage", "ménage"), "units": ("unit", "logement")}
+
 FileArgument = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, help="XLSX, ODS, CSV or JSON")
 ]
@@ -388,6 +391,36 @@ def _import(
         err.print(str(error), markup=False)
         raise typer.Exit(1) from None
     out.print(f"{counts} from {file}", highlight=False, markup=False)
+
+
+@app.command("template")
+def template(
+    file: Annotated[Path, typer.Argument(help="households.xlsx, units.xlsx, or .csv")],
+    kind: Annotated[
+        str | None, typer.Option(help="households or units (default: from the file's name)")
+    ] = None,
+    english: Annotated[bool, typer.Option(help="English headers and conventions")] = False,
+) -> None:
+    """Write an import template: headers, an example row that imports as it is, and (XLSX)
+    a notes sheet and lists for the closed choices."""
+    from services import templates
+
+    name = file.name.lower()
+    chosen = kind or next(
+        (k for k, words in TEMPLATE_NAMES.items() if any(word in name for word in words)), None
+    )
+    if chosen not in templates.COLUMNS:
+        err.print("say --kind households or --kind units", markup=False)
+        raise typer.Exit(2)
+    language: templates.Language = "en" if english else "fr"
+    which: templates.Kind = "households" if chosen == "households" else "units"
+    data = (
+        templates.as_csv(which, language)
+        if name.endswith(".csv")
+        else templates.as_xlsx(which, language)
+    )
+    file.write_bytes(data)
+    out.print(f"{which} template written to {file}", highlight=False, markup=False)
 
 
 @import_app.command("households")

@@ -14,7 +14,15 @@ from typing import Any
 from openpyxl import Workbook
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-UNMATCHED_COLUMNS = ("household", "reasons")
+UNMATCHED_COLUMNS = (
+    "household",
+    "why",
+    "feasible_units",
+    "smallest_relaxation",
+    "relaxed_to",
+    "units_it_would_open",
+    "reasons",
+)
 
 
 def neutralised(value: Any) -> Any:
@@ -42,7 +50,19 @@ def tables(result: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
         )
     unmatched: list[tuple[Any, ...]] = [UNMATCHED_COLUMNS]
     for household in result["unmatched"]:
-        unmatched.append((household["household"], "\n".join(household["reasons"])))
+        detail = household.get("detail") or {}
+        relaxation = (detail.get("relaxations") or [{}])[0]  # the explainer puts the least first
+        unmatched.append(
+            (
+                household["household"],
+                detail.get("kind"),
+                detail.get("feasible_unit_count", 0),
+                relaxation.get("parameter"),
+                relaxation.get("value"),
+                relaxation.get("units"),
+                "\n".join(household["reasons"]),
+            )
+        )
     return {"proposals": proposals, "unmatched": unmatched}
 
 

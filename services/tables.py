@@ -135,7 +135,7 @@ def path_text(path: Path) -> str:
     return text or "-"
 
 
-def _aliases(model: type[BaseModel]) -> dict[str, str]:
+def field_aliases(model: type[BaseModel]) -> dict[str, str]:
     fields = model.model_fields
     aliases = {header_key(name): name for name in fields}
     for name, french in FRENCH_HEADERS.items():
@@ -282,7 +282,7 @@ def read_table(
     if rpls.is_extract(header):
         header, body = rpls.as_unit_columns(header, body)
         defaults = rpls.defaults() | (defaults or {})
-    aliases = _aliases(model)
+    aliases = field_aliases(model)
     paths = [column_path(header_key(h), model, aliases) or (h,) for h in header]
     kinds = {path: kind_at(model, path) for path in paths}
     rows: list[Row] = []

@@ -59,7 +59,7 @@ def test_a_result_is_served_as_a_spreadsheet_when_asked(
         headers=auth(keys, "coordinator") | {"Accept": "text/csv"},
     )
     assert csv_text.headers["content-type"].startswith("text/csv")
-    assert csv_text.content.startswith("\ufeffhousehold,reasons".encode())
+    assert csv_text.content.startswith("\ufeffhousehold,why,feasible_units".encode())
     assert (
         client.get(path, headers=auth(keys, "coordinator")).json()["matches"][0]["household"]
         == "HH-A"

@@ -233,6 +233,23 @@ def test_a_round_is_run_listed_shown_and_published_from_the_command_line(
     assert "only a solved round can be published" in again.output
 
 
+def test_templates_are_written_and_import_back(tmp_path: Path) -> None:
+    """`template` picks the kind from the file name; its output imports unchanged."""
+    url = f"sqlite:///{tmp_path / 't.sqlite3'}"
+    database = ["--database-url", url]
+    assert runner.invoke(app, ["db", "upgrade", *database]).exit_code == 0
+    menages = tmp_path / "menages.xlsx"
+    written = runner.invoke(app, ["template", str(menages)])
+    assert written.exit_code == 0, written.output
+    imported = runner.invoke(app, ["import", "households", str(menages), *database])
+    assert "1 created" in imported.output, imported.output
+    again = runner.invoke(app, ["import", "households", str(menages), *database])
+    assert "0 created, 0 updated, 1 unchanged" in again.output
+    unknown = runner.invoke(app, ["template", str(tmp_path / "data.csv")])
+    assert unknown.exit_code == 2
+    assert "--kind households or --kind units" in unknown.output
+
+
 def test_spreadsheets_are_imported_from_the_command_line(tmp_path: Path) -> None:
     """A landlord's units from an XLSX file and households from a French CSV; a file with a
     bad cell is refused whole, each bad cell named, and stores nothing."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
-from services.exports import neutralised, tables, to_csv, to_xlsx
+from services.exports import UNMATCHED_COLUMNS, neutralised, tables, to_csv, to_xlsx
 
 RESULT: dict[str, Any] = {
     "matches": [
@@ -28,7 +28,14 @@ RESULT: dict[str, Any] = {
         },
     ],
     "unmatched": [
-        {"household": "@HH-3", "reasons": ["no feasible unit among 2", "-1 room short"]},
+        {
+            "household": "@HH-3",
+            "reasons": ["no feasible unit among 2", "-1 room short"],
+            "detail": {
+                "kind": "no_feasible_unit",
+                "relaxations": [{"parameter": "room_shortfall_allowed", "value": 1.0, "units": 2}],
+            },
+        },
     ],
 }
 
@@ -50,7 +57,15 @@ def test_the_tables_carry_every_match_and_reason_with_the_score_parts() -> None:
     proposals, unmatched = tables(RESULT)["proposals"], tables(RESULT)["unmatched"]
     assert proposals[0] == ("household", "unit", "rank", "score", "waiting", "size_fit", "commute")
     assert proposals[2] == ("HH-2", "Dome Habitat/LOT-2", 1, 900, 500, 400, 0)
-    assert unmatched[1] == ("@HH-3", "no feasible unit among 2\n-1 room short")
+    assert unmatched[1] == (
+        "@HH-3",
+        "no_feasible_unit",
+        0,
+        "room_shortfall_allowed",
+        1.0,
+        2,
+        "no feasible unit among 2\n-1 room short",
+    )
 
 
 def test_the_xlsx_holds_text_not_formulas() -> None:
@@ -60,9 +75,24 @@ def test_the_xlsx_holds_text_not_formulas() -> None:
     assert proposals[1][0] == '\'=HYPERLINK("http://evil")'
     assert proposals[2][:4] == ["HH-2", "Dome Habitat/LOT-2", 1, 900]
     unmatched = workbook.get_sheet_by_name("unmatched").to_python()
-    assert unmatched[1] == ["'@HH-3", "no feasible unit among 2\n-1 room short"]
+    assert unmatched[1][0] == "'@HH-3"
+    assert unmatched[1][3:] == [
+        "room_shortfall_allowed",
+        1.0,
+        2,
+        "no feasible unit among 2\n-1 room short",
+    ]
 
 
 def test_the_csv_is_one_table_neutralised() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(RESULT, "unmatched"))))
-    assert rows == [["household", "reasons"], ["'@HH-3", "no feasible unit among 2\n-1 room short"]]
+    assert rows[0] == list(UNMATCHED_COLUMNS)
+    assert rows[1] == [
+        "'@HH-3",
+        "no_feasible_unit",
+        "0",
+        "room_shortfall_allowed",
+        "1.0",
+        "2",
+        "no feasible unit among 2\n-1 room short",
+    ]
