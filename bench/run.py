@@ -35,10 +35,11 @@ from bench.load import load_block
 from matcher import flow
 from matcher.candidates import CandidateSet, Pairs, UnitTable, generate_candidates
 from matcher.chains import ChainLayout, PairRuns
+from matcher.explain import priorities
 from matcher.flow import FlowNetwork
+from matcher.greedy import by_priority
 from matcher.mip import AssignmentMip, solve_assignment_mip
 from matcher.quota import quota_weights
-from matcher.score import priority_points
 from matcher.types import Instance, Policy
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.roundfile import parse_round, solve_round_text, to_instance, to_policy
@@ -123,28 +124,6 @@ def measure(
         optimal,
         note,
     )
-
-
-def priorities(instance: Instance, policy: Policy) -> np.ndarray[Any, Any]:
-    return np.array(
-        [sum(priority_points(h, policy).values()) for h in instance.households], dtype=np.int64
-    )
-
-
-def greedy(instance: Instance, policy: Policy, candidates: Pairs) -> list[tuple[int, int]]:
-    """Households by priority, each takes its best-scoring unit still free."""
-    order = np.lexsort((-candidates.score, -priorities(instance, policy)[candidates.household]))
-    load = np.zeros(len(instance.units), dtype=np.int64)
-    done = np.zeros(len(instance.households), dtype=bool)
-    assignment = []
-    for index in order:
-        h, u = int(candidates.household[index]), int(candidates.unit[index])
-        if done[h] or load[u] >= policy.candidates_per_unit:
-            continue
-        done[h] = True
-        load[u] += 1
-        assignment.append((h, u))
-    return assignment
 
 
 def deferred_acceptance(
@@ -351,7 +330,7 @@ def bench_instance(
     outcomes.append(
         measure(
             "greedy by priority",
-            lambda: (greedy(instance, policy, pairs), "no", ""),
+            lambda: (by_priority(instance, policy, pairs), "no", ""),
             instance,
             scores,
         )

@@ -354,6 +354,14 @@ def demo(
     result_path = workdir / "demo-round.json"
     result_path.write_text(dumps(result), encoding="utf-8")
     _print_summary(result, policy, match_round.id, result_path)
+    from services.report import render_report
+
+    report_path = workdir / "demo-report.html"
+    with factory() as session:
+        report_path.write_text(
+            render_report(session, COMMAND_LINE, match_round.id), encoding="utf-8"
+        )
+    out.print(f"Round report (open it in a browser, print it): {report_path}", highlight=False)
 
 
 # The command line acts as the coordinator who runs it (audited under this name).
@@ -624,6 +632,30 @@ def round_export(
         err.print("give a .xlsx or .csv file")
         raise typer.Exit(2)
     out.print("written: " + ", ".join(map(str, written)), highlight=False, markup=False)
+
+
+@round_app.command("report")
+def round_report(
+    round_id: Annotated[int, typer.Argument(help="As `round list` shows it")],
+    output: Annotated[Path, typer.Option("-o", help="The HTML file to write")],
+    english: Annotated[bool, typer.Option(help="In English (default: French)")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """A round's report: one HTML file that opens offline and prints on A4 (coordinators
+    only: it names households and their needs)."""
+    from services.errors import Conflict
+    from services.report import render_report
+
+    settings = _settings(database_url)
+    factory = _sessions(settings)
+    with factory() as session:
+        try:
+            html = render_report(session, COMMAND_LINE, round_id, "en" if english else "fr")
+        except (NotFound, Conflict) as error:
+            err.print(str(error), markup=False)
+            raise typer.Exit(1) from None
+    output.write_text(html, encoding="utf-8")
+    out.print(f"written: {output}", highlight=False, markup=False)
 
 
 @round_app.command("publish")

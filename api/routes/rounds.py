@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, Expensive, RowId
 from api.routes.units import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, RoundPage, problem
 from models import MatchRound, RoundStatus
-from services import exports, rounds
+from services import exports, report, rounds
 from services.errors import Conflict
 from services.roundfile import PolicyIn
 
@@ -122,6 +123,41 @@ def get_result(
             headers={"Content-Disposition": f'attachment; filename="{name}-{table}.csv"'},
         )
     return {key: value for key, value in match_round.result.items() if key != "snapshot"}
+
+
+# The report is a document of its own: inline styles and SVG, nothing else to load.
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@router.get(
+    "/{round_id}/report",
+    dependencies=[Expensive],
+    response_class=HTMLResponse,
+    responses={
+        200: {"description": "One self-contained HTML page, printable on A4"},
+        **PROBLEMS,
+        **NOT_FOUND,
+        **CONFLICT,
+    },
+    summary="The round's report for a commission (coordinators)",
+)
+def get_report(
+    round_id: RowId,
+    db: DbSession,
+    actor: CurrentActor,
+    lang: Annotated[Literal["fr", "en"], Query(description="The report's language")] = "fr",
+) -> Any:
+    """Headline figures, a map, every proposal with its score, every unmatched household
+    with its reasons and smallest relaxation, pins, and a comparison with first come,
+    first served on the same data. It names households and their needs: no landlord gets
+    it."""
+    return HTMLResponse(
+        report.render_report(db, actor, round_id, lang),
+        headers={
+            "Content-Security-Policy": REPORT_POLICY,
+            "Content-Disposition": f'inline; filename="round-{round_id}.html"',
+        },
+    )
 
 
 @router.post(
