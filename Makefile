@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-load clean
+.PHONY: demo test lint browser bench bench-load clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -22,7 +22,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The browser tests drive Debian's chromium; installed when we may (root), skipped otherwise
+# (except with CI=true, where a missing browser fails them).
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] \
+		|| apt-get install -y --no-install-recommends chromium \
+		|| (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -509,7 +510,7 @@ def round_run(
     """Every waiting household and every vacant unit: solve a round now and summarise it."""
     from pydantic import ValidationError
 
-    from services.rounds import compute_round
+    from services.rounds import PHASE_TEXT, RoundPhase, compute_round
 
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
@@ -522,14 +523,24 @@ def round_run(
     factory = _sessions(settings)
     result: dict[str, Any] | None
     round_id: int | None
-    with out.status("reading the waiting list and the vacant units, then solving..."):
+    started = time.perf_counter()
+    with out.status("starting") as status:
+
+        def show(phase: RoundPhase) -> None:
+            elapsed = time.perf_counter() - started
+            out.print(f"  {elapsed:6.1f} s  {PHASE_TEXT[phase]}", highlight=False)
+            status.update(PHASE_TEXT[phase] + "...")
+
         if dry_run:
             with factory() as session:
-                result, round_id = compute_round(session, policy.model_dump(mode="json")), None
+                document = policy.model_dump(mode="json")
+                result, round_id = compute_round(session, document, show), None
         else:
             with transaction(factory) as session:
-                match_round = run_round(session, policy, created_by="command line")
+                match_round = run_round(session, policy, "command line", show)
                 result, round_id = match_round.result, match_round.id
+                status.update("storing the result...")
+        out.print(f"  {time.perf_counter() - started:6.1f} s  done", highlight=False)
     if result is None:
         err.print("the round failed")
         raise typer.Exit(1)
@@ -736,7 +747,8 @@ def _print_summary(
     outcompeted = by_kind.get("outcompeted", [])
     out.print(
         f"\n[bold]Unmatched[/bold]: {len(no_unit)} with no feasible unit, "
-        f"{len(outcompeted)} whose feasible units all went to others. For example:"
+        f"{len(outcompeted)} whose feasible units all went to others."
+        + (" For example:" if result["unmatched"] else "")
     )
     for unmatched in no_unit[:4] + outcompeted[:3]:
         out.print(f"  [bold]{unmatched['household']}[/bold]", highlight=False)

@@ -16,6 +16,7 @@ express, is handled by Lagrangian relaxation (matcher/quota.py), with its bound 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
@@ -40,6 +41,7 @@ from matcher.types import (
     IncomeQuota,
     Instance,
     Match,
+    Phase,
     PinOutcome,
     Policy,
     QuotaEffect,
@@ -307,14 +309,24 @@ def _ranked_matches(
     return matches
 
 
-def solve(instance: Instance, policy: Policy) -> RoundResult:
+def solve(
+    instance: Instance, policy: Policy, on_phase: Callable[[Phase], None] | None = None
+) -> RoundResult:
     """The optimal round: most households housed, then the highest total score.
 
     Raises ValueError for an input that cannot be solved as given (duplicate ids, a policy
     asking for what the core does not support). An instance with nothing feasible is a
     result with status NO_CANDIDATES and a reason for every household, not an error.
+    `on_phase`, if given, is told when each phase starts (a progress display: a large
+    round spends minutes in some of them).
     """
+
+    def entering(phase: Phase) -> None:
+        if on_phase is not None:
+            on_phase(phase)
+
     started = perf_counter()
+    entering("candidates")
     validate(instance, policy)
     if policy.income_quota is not None:
         policy = replace(
@@ -324,12 +336,14 @@ def solve(instance: Instance, policy: Policy) -> RoundResult:
     candidates = generate_candidates(instance, policy, table)
     generated = perf_counter()
 
+    entering("solving")
     pinned, pin_outcomes = _apply_pins(instance, policy, candidates)
     network = FlowNetwork.build(instance, policy, candidates, pinned)
     solution = _assign(instance, policy, network, pinned)
     assignment = list(pinned.items()) + solution.pairs
     solved = perf_counter()
 
+    entering("explaining")
     matches = _ranked_matches(instance, policy, assignment)
     unmatched = explain_unmatched(instance, policy, table, candidates, assignment, pinned)
     envy = justified_envy_pairs(instance, policy, candidates, assignment)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+# The phases of a solve, in order, as `solve(on_phase=...)` announces them.
+Phase = Literal["candidates", "solving", "explaining"]
 
 Pair = tuple[str, str]  # (household id, unit id)
 

@@ -356,8 +356,8 @@ def build_report(session: Session, actor: Actor, round_id: int, language: Langua
     ]
     greedy: tuple[int, int] | None = None
     feasible_units: set[int] = set()
-    candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    if len(candidates) <= MAX_COMPARED_PAIRS:
+    if result["stats"]["candidate_pairs"] <= MAX_COMPARED_PAIRS:
+        candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
         pairs = candidates.every_pair()
         feasible_units = set(pairs.unit.tolist())
         assignment = first_come_first_served(instance, policy, pairs)

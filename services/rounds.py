@@ -3,10 +3,10 @@ solve, store the result on the MatchRound, and publish it as proposals."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
@@ -149,13 +149,30 @@ def queue_round(session: Session, actor: Actor, policy_in: PolicyIn) -> MatchRou
     return match_round
 
 
-def compute_round(session: Session, policy_document: dict[str, Any]) -> dict[str, Any]:
+# What a round is doing: reading the database, then the matcher's phases.
+RoundPhase = Literal["loading", "candidates", "solving", "explaining"]
+PHASE_TEXT: dict[RoundPhase, str] = {
+    "loading": "reading the waiting households and the vacant units",
+    "candidates": "finding the feasible pairs",
+    "solving": "solving: most households housed, then the best score",
+    "explaining": "explaining each unmatched household",
+}
+
+
+def compute_round(
+    session: Session,
+    policy_document: dict[str, Any],
+    on_phase: Callable[[RoundPhase], None] | None = None,
+) -> dict[str, Any]:
     """Read the snapshot and solve it; writes nothing. On PostgreSQL run it in a REPEATABLE
-    READ transaction, so the whole read is one consistent state."""
+    READ transaction, so the whole read is one consistent state. `on_phase` is told when
+    each phase starts."""
+    if on_phase is not None:
+        on_phase("loading")
     snapshot = take_snapshot(session)
     policy = to_policy(PolicyIn.model_validate(policy_document))
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
-    result = matcher.solve(snapshot.instance, policy)
+    result = matcher.solve(snapshot.instance, policy, on_phase)
     document: dict[str, Any] = result_to_json(result)
     document["snapshot"] = {"households": snapshot.households, "units": snapshot.units}
     return document
@@ -178,8 +195,13 @@ def store_result(session: Session, match_round: MatchRound, document: dict[str, 
     session.flush()
 
 
-def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRound:
-    """Queue and solve a round at once, in the caller's transaction (the CLI's demo)."""
+def run_round(
+    session: Session,
+    policy_in: PolicyIn,
+    created_by: str,
+    on_phase: Callable[[RoundPhase], None] | None = None,
+) -> MatchRound:
+    """Queue and solve a round at once, in the caller's transaction (the command line)."""
     match_round = MatchRound(
         policy=policy_in.model_dump(mode="json"),
         status=RoundStatus.RUNNING,
@@ -188,7 +210,7 @@ def run_round(session: Session, policy_in: PolicyIn, created_by: str) -> MatchRo
     )
     session.add(match_round)
     session.flush()
-    store_result(session, match_round, compute_round(session, match_round.policy))
+    store_result(session, match_round, compute_round(session, match_round.policy, on_phase))
     return match_round
 
 

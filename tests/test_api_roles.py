@@ -52,6 +52,7 @@ MATRIX: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/v1/rounds", None, [401, 403, 403, 200, 403]),
     ("GET", "/v1/rounds/{round}", None, [401, 403, 403, 200, 403]),
     ("GET", "/v1/rounds/{round}/result", None, [401, 403, 403, 200, 403]),
+    ("GET", "/v1/rounds/{round}/report", None, [401, 403, 403, 200, 403]),
     ("POST", "/v1/rounds/{round}/publish", None, [401, 403, 403, 409, 403]),
     ("GET", "/v1/proposals", None, [401, 200, 200, 200, 403]),
     ("GET", "/v1/proposals/stalled", None, [401, 403, 403, 200, 403]),

@@ -213,6 +213,9 @@ def test_a_round_is_run_listed_shown_and_published_from_the_command_line(
     assert dry.exit_code == 0, dry.output
     assert "dry run: nothing was stored" in dry.output
     assert "Round (not stored)" in dry.output
+    phases = ["reading the waiting", "finding the feasible", "solving:", "explaining each"]
+    positions = [dry.output.index(phase) for phase in phases]  # each phase shown, in order
+    assert positions == sorted(positions)
     listed = runner.invoke(app, ["round", "list", *database])
     assert "solved" not in listed.output
     result_path = tmp_path / "round.json"
