@@ -12,13 +12,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
 from api.limits import BodyLimit
+from api.pages import add_pages
+from api.pages.base import error_page
 from api.ratelimit import RateLimiter
 from api.routes import admin, households, proposals, rounds, units
 from models import migrate
@@ -79,7 +81,8 @@ def create_app(
         settings.expensive_requests_per_minute,
         "rounds, imports and publications for this key",
     )
-    add_exception_handlers(app)
+    add_exception_handlers(app, page_error=error_page)
+    add_pages(app)
     app.add_middleware(
         BodyLimit,
         default_bytes=settings.max_request_bytes,
@@ -106,6 +109,11 @@ def create_app(
             # no badge fetched from validator.swagger.io
             swagger_ui_parameters={"validatorUrl": None},
         )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """People land on the pages; programs read /docs."""
+        return RedirectResponse("/ui")
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> Any:

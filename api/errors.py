@@ -4,11 +4,13 @@ HTTP. Unexpected errors become a bare 500 problem: no stack trace leaves the ser
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import (
     DataError,
@@ -98,9 +100,18 @@ def _validation_problem(errors: list[dict[str, Any]], prefix: tuple[str, ...] = 
     return problem(422, "validation", "Invalid request", detail, errors=fields)
 
 
-def add_exception_handlers(app: FastAPI) -> None:
+# Renders a domain error of a page (under /ui) as a page: request, status, message.
+PageError = Callable[[Request, int, str], Response]
+
+
+def add_exception_handlers(app: FastAPI, page_error: PageError | None = None) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _request_invalid(request: Request, error: RequestValidationError) -> Response:
+        if page_error is not None and request.url.path.startswith("/ui"):
+            fields = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()
+            )
+            return await run_in_threadpool(page_error, request, 422, fields)
         return _validation_problem(list(error.errors()))
 
     @app.exception_handler(ValidationError)
@@ -108,9 +119,11 @@ def add_exception_handlers(app: FastAPI) -> None:
         return _validation_problem([dict(e) for e in error.errors()], ("body",))
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, error: DomainError) -> JSONResponse:
+    async def _domain(request: Request, error: DomainError) -> Response:
         for kind, status, name in STATUS_OF:
             if isinstance(error, kind):
+                if page_error is not None and request.url.path.startswith("/ui"):
+                    return await run_in_threadpool(page_error, request, status, str(error))
                 extra: dict[str, Any] = {}
                 if isinstance(error, InvalidImport):
                     extra["errors"] = [
@@ -195,7 +208,9 @@ def add_exception_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if page_error is not None and request.url.path.startswith("/ui"):
+            return await run_in_threadpool(page_error, request, error.status_code, "")
         title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "Error")
         headers = dict(error.headers or {})
         if error.status_code == 405:

@@ -18,6 +18,7 @@ from models.entities import (
     RoundStatus,
     Unit,
     UnitStatus,
+    WebSession,
     Workplace,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "RoundStatus",
     "Unit",
     "UnitStatus",
+    "WebSession",
     "Workplace",
 ]

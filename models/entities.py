@@ -404,6 +404,24 @@ class IdempotentRequest(Base):
     )
 
 
+class WebSession(Base):
+    """A person signed in to the pages with an API key: the cookie holds a random token,
+    stored here as its SHA-256 hash, so that every process of a deployment knows it, signing
+    out ends it, and revoking the key ends every session it opened."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class MoveInChecklist(TimestampMixin, Base):
     """Preparing a household's move once its lease is signed; settled when every step is done."""
 

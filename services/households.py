@@ -109,6 +109,7 @@ def list_households(
     *,
     status: HouseholdStatus | None = None,
     urgent: bool | None = None,
+    reference_contains: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[Sequence[Household], str | None]:
@@ -124,6 +125,8 @@ def list_households(
         query = query.where(Household.status == status)
     if urgent is not None:
         query = query.where(Household.urgent == urgent)
+    if reference_contains:
+        query = query.where(Household.reference.contains(reference_contains, autoescape=True))
     rows = session.scalars(query).all()
     return rows[:limit], next_cursor(rows, limit)
 

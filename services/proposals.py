@@ -75,6 +75,7 @@ def list_proposals(
     *,
     status: ProposalStatus | None = None,
     round_id: int | None = None,
+    household_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[Sequence[Proposal], str | None]:
@@ -96,6 +97,8 @@ def list_proposals(
         query = query.where(Proposal.status == status)
     if round_id is not None:
         query = query.where(Proposal.round_id == round_id)
+    if household_id is not None:
+        query = query.where(Proposal.household_id == household_id)
     rows = session.scalars(query).all()
     return rows[:limit], next_cursor(rows, limit)
 

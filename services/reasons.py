@@ -44,6 +44,35 @@ REASONS: dict[str, tuple[Side, str]] = {
 }
 
 
+# The same reasons in French, for the pages (tests check that every code has one).
+REASONS_FR: dict[str, str] = {
+    "too_far_from_work": "Trop loin du lieu de travail d'un adulte",
+    "too_far_from_school": "Trop loin de l'école des enfants",
+    "unsuitable_for_health": "Logement inadapté aux besoins de santé du ménage",
+    "too_expensive": "Loyer et charges trop élevés pour le ménage",
+    "too_small": "Logement trop petit pour le ménage",
+    "neighbourhood": "Le ménage ne souhaite pas ce quartier",
+    "household_unreachable": "Le ménage n'a pas pu être joint à temps",
+    "household_left": "Le ménage a quitté le département ou trouvé un logement",
+    "other_household": "Autre motif donné par le ménage",
+    "commission_resources_insufficient": "Commission : ressources insuffisantes pour le loyer",
+    "commission_file_incomplete": "Commission : dossier incomplet",
+    "commission_other_candidate": "Commission : logement attribué à un autre candidat",
+    "commission_unit_unavailable": "Commission : logement plus disponible (travaux, vente, "
+    "retrait)",
+    "commission_occupancy": "Commission : l'occupation ne convient pas au logement",
+    "other_landlord": "Autre motif donné par le bailleur",
+    "deadline_passed": "Pas de réponse avant l'échéance : la proposition a expiré",
+}
+
+
+def label(code: str, language: str) -> str:
+    """A reason's words in the language ("fr" or "en")."""
+    if language == "fr" and code in REASONS_FR:
+        return REASONS_FR[code]
+    return REASONS[code][1] if code in REASONS else code
+
+
 def codes_for(side: Side) -> list[str]:
     return [code for code, (code_side, _) in REASONS.items() if code_side is side]
 

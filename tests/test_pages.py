@@ -1,0 +1,180 @@
+"""The pages (api/pages/), through FastAPI's TestClient: signing in, CSRF, roles, escaping,
+security headers, forms that show their errors, and what a landlord may see."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+from api.pages.text import TEXT
+from services.reasons import REASONS, REASONS_FR
+from tests.api import auth
+from tests.test_api_lifecycle import SINGLE, STUDIO, published_proposal, solved_round
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def signed_in(client: TestClient, keys: dict[str, str], who: str) -> str:
+    """Sign in with the key of `who`; the CSRF token of the session."""
+    token = keys[who].removeprefix("Bearer ")
+    response = client.post("/ui/sign-in", data={"api_key": token, "next": "/ui"})
+    assert response.status_code == 200, response.text
+    return csrf_of(client.get("/ui/units").text)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, "no form with a CSRF token on the page"
+    return found.group(1)
+
+
+def test_both_languages_say_everything() -> None:
+    assert TEXT["fr"].keys() == TEXT["en"].keys()
+    assert REASONS_FR.keys() == REASONS.keys()
+
+
+def test_signing_in_sets_a_strict_cookie_and_signing_out_ends_it(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A page asks for a key first; a good key gives an HttpOnly, SameSite=Strict session
+    cookie; a bad one is refused; after signing out the session is gone."""
+    first = client.get("/ui/households", follow_redirects=False)
+    assert (first.status_code, first.headers["location"]) == (
+        303,
+        "/ui/sign-in?next=/ui/households",
+    )
+    refused = client.post("/ui/sign-in", data={"api_key": "hm_wrong"})
+    assert refused.status_code == 401
+    token = keys["coordinator"].removeprefix("Bearer ")
+    accepted = client.post(
+        "/ui/sign-in", data={"api_key": token, "next": "//evil.example"}, follow_redirects=False
+    )
+    assert accepted.headers["location"] == "/ui"  # never sent to another site
+    cookie = accepted.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "path=/ui" in cookie
+    csrf = csrf_of(client.get("/ui").text)
+    client.post("/ui/sign-out", data={"csrf": csrf})
+    client.cookies.set("hm_session", accepted.cookies["hm_session"], path="/ui")
+    assert client.get("/ui", follow_redirects=False).status_code == 303
+
+
+def test_every_page_carries_the_security_headers(client: TestClient, keys: dict[str, str]) -> None:
+    signed_in(client, keys, "coordinator")
+    for path in ("/ui", "/ui/households", "/ui/rounds", "/ui/audit", "/ui/sign-in", "/ui/x"):
+        headers = client.get(path).headers
+        assert headers["content-security-policy"].startswith(
+            "default-src 'none'; script-src 'self'"
+        )
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_form_without_the_session_token_changes_nothing(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    signed_in(client, keys, "coordinator")
+    forged = client.post("/ui/rounds", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    rounds = client.get("/v1/rounds", headers=auth(keys, "coordinator")).json()["items"]
+    assert rounds == []
+
+
+def test_a_landlord_gets_404_on_every_coordinator_page(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    signed_in(client, keys, "dome")
+    for path in ("/ui/households", "/ui/households/1", "/ui/rounds", "/ui/rounds/1", "/ui/audit"):
+        page = client.get(path)
+        assert page.status_code == 404, path
+        assert TEXT["fr"]["not_found"].replace("'", "&#39;") in page.text
+
+
+def test_user_text_is_escaped(client: TestClient, keys: dict[str, str]) -> None:
+    client.post(
+        "/v1/households", json=SINGLE | {"reference": HOSTILE}, headers=auth(keys, "coordinator")
+    )
+    signed_in(client, keys, "coordinator")
+    page = client.get("/ui/households").text
+    assert HOSTILE not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_an_import_shows_each_bad_cell_and_imports_nothing(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    csrf = signed_in(client, keys, "coordinator")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Référence", "Adultes", "Ressources mensuelles", "Inscrit le"])
+    sheet.append(["HH-1", 1, 900, "10/01/2026"])
+    sheet.append(["HH-2", "deux", 900, "32/01/2026"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    files = {"file": ("menages.xlsx", buffer.getvalue(), "application/octet-stream")}
+    refused = client.post("/ui/households/import", data={"csrf": csrf}, files=files)
+    assert refused.status_code == 422
+    rows = re.findall(
+        r"<tr><td class=\"n\">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>", refused.text
+    )
+    assert set(rows) == {("3", "Adultes", "deux"), ("3", "Inscrit le", "32/01/2026")}
+    assert "HH-1" not in client.get("/ui/households").text
+
+
+def test_a_round_form_names_its_bad_field(client: TestClient, keys: dict[str, str]) -> None:
+    csrf = signed_in(client, keys, "coordinator")
+    page = client.post("/ui/rounds", data={"csrf": csrf, "max_effort_rate": "3"})
+    assert page.status_code == 422
+    assert 'id="max_effort_rate" name="max_effort_rate" value="3"' in page.text
+    assert 'aria-invalid="true" aria-describedby="max_effort_rate-error"' in page.text
+
+
+def test_a_coordinator_runs_and_publishes_a_round(client: TestClient, keys: dict[str, str]) -> None:
+    """The round's page shows the figures of its result; publishing makes the proposals."""
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    round_id = solved_round(client, keys)
+    csrf = signed_in(client, keys, "coordinator")
+    page = client.get(f"/ui/rounds/{round_id}").text
+    result = client.get(f"/v1/rounds/{round_id}/result", headers=auth(keys, "coordinator")).json()
+    assert f'<b id="matched">{result["stats"]["matched"]}</b>' in page
+    published = client.post(f"/ui/rounds/{round_id}/publish", data={"csrf": csrf})
+    assert TEXT["fr"]["published"].format(count=1) in published.text
+    proposals: list[dict[str, Any]] = client.get(
+        "/v1/proposals", headers=auth(keys, "coordinator")
+    ).json()["items"]
+    assert [p["household_reference"] for p in proposals] == ["HH-A"]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_landlord_sees_its_proposals_minimised_and_decides(
+    client: TestClient, keys: dict[str, str], language: str
+) -> None:
+    """No health data, workplace or free text of the household in the landlord's page; the
+    other landlord sees none of it; the decision is recorded."""
+    ids = published_proposal(client, keys)
+    csrf = signed_in(client, keys, "dome")
+    if language == "en":
+        client.post("/ui/language", data={"csrf": csrf, "language": "en", "back": "/ui"})
+    page = client.get("/ui/proposals").text
+    main = page.split("<main")[1].split("</main>")[0]
+    assert "LOT-S" in main
+    assert "HH-A" in main  # the household consented to share its reference
+    # its workplace's commune, its care site, its needs: none of it
+    for private in ("Clermont-Ferrand", "45.76", "mobilit", "lieu de soins", "care", "wheelchair"):
+        assert private not in main, private
+    decided = client.post(
+        f"/ui/proposals/{ids['proposal']}/decision",
+        data={"csrf": csrf, "decision": "approved"},
+    )
+    assert decided.status_code == 200
+    state = client.get(f"/v1/proposals/{ids['proposal']}", headers=auth(keys, "dome")).json()
+    assert state["commission_answer"] == "approved"
+    signed_in(client, keys, "volcans")
+    assert "LOT-S" not in client.get("/ui/proposals").text
