@@ -57,7 +57,7 @@ def _policy(form: dict[str, str]) -> PolicyIn:
             if threshold
             else {"share": share, "first_quartile": True}
         )
-    return PolicyIn.model_validate(given)
+    return PolicyIn.model_validate(given, strict=False)  # form fields are text
 
 
 def _rounds_page(request: Request, db: DbSession, who: Any, **context: Any) -> Response:

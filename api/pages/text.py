@@ -288,4 +288,47 @@ ENGLISH = {
     "availability date, lease kind or elevator)",
 }
 
+# The states of households, units, rounds and proposals, as the pages name them.
+STATES = {
+    "fr": {
+        "waiting": "en attente",
+        "proposed": "proposé",
+        "housed": "logé",
+        "withdrawn": "retiré",
+        "vacant": "vacant",
+        "let": "loué",
+        "queued": "en file",
+        "running": "en cours",
+        "solved": "résolu",
+        "failed": "échoué",
+        "published": "publié",
+        "accepted": "accepté par le ménage",
+        "refused": "refusé par le ménage",
+        "approved": "approuvé en commission",
+        "rejected": "rejeté en commission",
+        "signed": "bail signé",
+        "expired": "expiré",
+    },
+    "en": {
+        "waiting": "waiting",
+        "proposed": "proposed",
+        "housed": "housed",
+        "withdrawn": "withdrawn",
+        "vacant": "vacant",
+        "let": "let",
+        "queued": "queued",
+        "running": "running",
+        "solved": "solved",
+        "failed": "failed",
+        "published": "published",
+        "accepted": "accepted by the household",
+        "refused": "refused by the household",
+        "approved": "approved by the commission",
+        "rejected": "rejected by the commission",
+        "signed": "lease signed",
+        "expired": "expired",
+    },
+}
+FRENCH |= {f"state_{state}": words for state, words in STATES["fr"].items()}
+ENGLISH |= {f"state_{state}": words for state, words in STATES["en"].items()}
 TEXT = {"fr": FRENCH, "en": ENGLISH}
