@@ -350,6 +350,29 @@ class Exclusion(Base):
     )
 
 
+class OverrideKind(enum.StrEnum):
+    PIN = "pin"  # propose this unit to this household whenever both are in a round
+    FORBID = "forbid"  # never propose this unit to this household
+
+
+class Override(Base):
+    """A coordinator's standing decision about a pair, with its reason and author, applied to
+    every round until it is removed."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (UniqueConstraint("household_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OverrideKind] = mapped_column(_enum(OverrideKind, "override_kind"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(300))
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), server_default=func.now(), nullable=False
+    )
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)

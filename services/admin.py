@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ApiKey, ApiRole, AuditEvent, Landlord, MoveInChecklist
+from models import ApiKey, ApiRole, AuditEvent, Household, Landlord, MoveInChecklist
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, NotFound
@@ -97,6 +97,19 @@ def audit_trail(
         )
 
     return [entry(event) for event in rows[:limit]], next_cursor(rows, limit)
+
+
+def move_ins(session: Session, actor: Actor) -> list[tuple[MoveInChecklist, str]]:
+    """Every move-in checklist with its household's reference, those still open first."""
+    actor.require(ApiRole.COORDINATOR)
+    rows = session.execute(
+        select(MoveInChecklist, Household.reference)
+        .join(Household, Household.id == MoveInChecklist.household_id)
+        .order_by(MoveInChecklist.id.desc())
+    ).all()
+    return sorted(
+        ((checklist, reference) for checklist, reference in rows), key=lambda r: r[0].settled
+    )
 
 
 def move_in(session: Session, actor: Actor, household_id: int) -> MoveInChecklist:

@@ -21,6 +21,8 @@ from models import (
     HouseholdStatus,
     Landlord,
     MatchRound,
+    Override,
+    OverrideKind,
     Proposal,
     ProposalStatus,
     RoundStatus,
@@ -135,6 +137,29 @@ def take_snapshot(session: Session) -> Snapshot:
     )
 
 
+def override_rows(session: Session) -> Sequence[tuple[Override, str, Unit, str]]:
+    """Every standing override with its household's reference, its unit and landlord."""
+    rows = session.execute(
+        select(Override, Household.reference, Unit, Landlord.name)
+        .join(Household, Household.id == Override.household_id)
+        .join(Unit, Unit.id == Override.unit_id)
+        .join(Landlord, Landlord.id == Unit.landlord_id)
+        .order_by(Override.id)
+    ).all()
+    return [(override, reference, unit, name) for override, reference, unit, name in rows]
+
+
+def with_overrides(session: Session, policy: matcher.Policy, snapshot: Snapshot) -> matcher.Policy:
+    """The policy with the coordinators' standing pins and forbidden pairs between the
+    households and units the round read (services/overrides.py)."""
+    pins, forbidden = set(policy.pinned_pairs), set(policy.forbidden_pairs)
+    for override, reference, unit, landlord in override_rows(session):
+        pair = (reference, unit_key(unit, landlord))
+        if reference in snapshot.households and pair[1] in snapshot.units:
+            (pins if override.kind is OverrideKind.PIN else forbidden).add(pair)
+    return replace(policy, pinned_pairs=frozenset(pins), forbidden_pairs=frozenset(forbidden))
+
+
 def queue_round(session: Session, actor: Actor, policy_in: PolicyIn) -> MatchRound:
     """A round waiting for a worker (POST /v1/rounds answers 202 with it)."""
     actor.require(ApiRole.COORDINATOR)
@@ -172,7 +197,7 @@ def compute_round(
     snapshot = take_snapshot(session)
     policy = to_policy(PolicyIn.model_validate(policy_document))
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
-    result = matcher.solve(snapshot.instance, policy, on_phase)
+    result = matcher.solve(snapshot.instance, with_overrides(session, policy, snapshot), on_phase)
     document: dict[str, Any] = result_to_json(result)
     document["snapshot"] = {"households": snapshot.households, "units": snapshot.units}
     return document

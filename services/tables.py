@@ -295,15 +295,36 @@ def read_table(
             )
         if len(values) > len(paths) and not all(_blank(v) for v in values[len(paths) :]):
             raise InvalidImport([RowError(source, line, "-", "more values than columns")])
-        fields: dict[str, Any] = dict(defaults or {})
-        found: dict[Path, tuple[str, Any]] = {}
-        for name, path, value in zip(header, paths, values, strict=False):
-            if not name or _blank(value):
-                continue
-            found[path] = (name, value)
-            _put(fields, path, _value(value, kinds[path]))
-        rows.append(Row(line, _listed(fields), _cells_by_field(found)))
+        rows.append(_row(line, header, paths, kinds, values, defaults))
     return rows
+
+
+def _row(
+    line: int,
+    header: list[str],
+    paths: list[Path],
+    kinds: dict[Path, str],
+    values: list[Any],
+    defaults: dict[str, Any] | None,
+) -> Row:
+    fields: dict[str, Any] = dict(defaults or {})
+    found: dict[Path, tuple[str, Any]] = {}
+    for name, path, value in zip(header, paths, values, strict=False):
+        if not name or _blank(value):
+            continue
+        found[path] = (name, value)
+        _put(fields, path, _value(value, kinds[path]))
+    return Row(line, _listed(fields), _cells_by_field(found))
+
+
+def form_row(model: type[BaseModel], cells: dict[str, Any]) -> Row:
+    """A form's fields, named as a file's columns would be, read as one row of a file:
+    a form and an import of the same record cannot disagree."""
+    aliases = field_aliases(model)
+    header = list(cells)
+    paths = [column_path(header_key(name), model, aliases) or (name,) for name in header]
+    kinds = {path: kind_at(model, path) for path in paths}
+    return _row(1, header, paths, kinds, list(cells.values()), None)
 
 
 def _put(fields: dict[str, Any], path: Path, value: Any) -> None:

@@ -17,8 +17,11 @@ from typing import Any, Literal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
+from pydantic import BaseModel
 
 from models import LeaseKind
+from services.records import HouseholdRecord, UnitRecord
+from services.tables import column_path, field_aliases, header_key
 
 Kind = Literal["households", "units"]
 Language = Literal["fr", "en"]
@@ -199,6 +202,61 @@ UNIT_COLUMNS = [
 ]
 
 COLUMNS: dict[Kind, list[Column]] = {"households": HOUSEHOLD_COLUMNS, "units": UNIT_COLUMNS}
+RECORDS: dict[Kind, type[BaseModel]] = {"households": HouseholdRecord, "units": UnitRecord}
+
+
+def _coordinates(prefix: str, french: str, what: str) -> list[Column]:
+    return [
+        Column(f"{french} latitude", f"{prefix}_lat", None, f"Latitude of {what} (optional)"),
+        Column(f"{french} longitude", f"{prefix}_lon", None, f"Longitude of {what} (optional)"),
+    ]
+
+
+# A form edits a stored record, whose places may have been given by coordinates alone: it
+# carries them too, so that saving it unchanged changes nothing.
+FORM_COLUMNS: dict[Kind, list[Column]] = {
+    "households": HOUSEHOLD_COLUMNS
+    + _coordinates("workplace_1", "Travail 1", "workplace 1")
+    + _coordinates("workplace_2", "Travail 2", "workplace 2")
+    + _coordinates("care_site", "Lieu de soins", "the care site"),
+    "units": [
+        *UNIT_COLUMNS,
+        Column("Latitude", "lat", None, "Latitude of the unit (optional: geocoded otherwise)"),
+        Column("Longitude", "lon", None, "Longitude of the unit"),
+    ],
+}
+
+
+def flat_values(kind: Kind, record: dict[str, Any]) -> dict[str, str]:
+    """A record's fields as a form's columns (English names) and texts, as the import
+    reads them back: yes/no as oui/non, dates as ISO, lists separated by ';'."""
+    model = RECORDS[kind]
+    aliases = field_aliases(model)
+    values: dict[str, str] = {}
+    for column in FORM_COLUMNS[kind]:
+        path = column_path(header_key(column.english), model, aliases)
+        value: Any = record
+        for part in path or ():
+            if isinstance(value, dict):
+                value = value.get(str(part)) if isinstance(part, str) else None
+            elif isinstance(value, list) and isinstance(part, int):
+                value = value[part] if part < len(value) else None
+            else:
+                value = None
+        values[column.english] = _form_text(value)
+    return values
+
+
+def _form_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    return str(value)
 
 
 def _text(value: Any, language: Language) -> str:

@@ -24,6 +24,8 @@ TABLES = {
     "api_keys",
     "idempotent_requests",
     "move_in_checklists",
+    "web_sessions",
+    "overrides",
 }
 
 

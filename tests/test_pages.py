@@ -188,3 +188,178 @@ def test_a_landlord_sees_its_proposals_minimised_and_decides(
     assert state["commission_answer"] == "approved"
     signed_in(client, keys, "volcans")
     assert "LOT-S" not in client.get("/ui/proposals").text
+
+
+def form_of(page: str) -> dict[str, str]:
+    """A record form's fields as the page fills them (text inputs and selected options)."""
+    fields = dict(re.findall(r'<input id="field-(\w+)" name="\w+" value="([^"]*)"', page))
+    for name, options in re.findall(
+        r'<select id="field-(\w+)" name="\w+"[^>]*>(.*?)</select>', page, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        fields[name] = chosen.group(1) if chosen else ""
+    return fields
+
+
+def test_a_household_is_created_and_edited_with_the_import_columns(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """The form reads as a spreadsheet row (French figures, a workplace by commune, a care
+    site); saving it unchanged changes nothing; a stale version is refused."""
+    csrf = signed_in(client, keys, "coordinator")
+    bad = client.post(
+        "/ui/households/new", data={"csrf": csrf, "reference": "HH-F", "adults": "deux"}
+    )
+    assert bad.status_code == 422
+    assert set(re.findall(r'id="field-(\w+)-error"', bad.text)) == {
+        "adults",
+        "monthly_resources_eur",
+        "registered_on",
+    }
+    created = client.post(
+        "/ui/households/new",
+        data={
+            "csrf": csrf,
+            "reference": "HH-F",
+            "adults": "2",
+            "couple": "oui",
+            "monthly_resources_eur": "1 450,50",
+            "registered_on": "2026-09-15",
+            "workplace_1_commune": "Issoire",
+            "care_site_commune": "Riom",
+            "care_site_max_km": "15",
+            "needs_reduced_mobility": "oui",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    household_id = int(created.headers["location"].rsplit("/", 1)[-1])
+    stored = client.get(f"/v1/households/{household_id}", headers=auth(keys, "coordinator")).json()
+    assert stored["monthly_resources_eur"] == 1450.5
+    assert [w["commune"] for w in stored["workplaces"]] == ["Issoire"]
+    assert stored["needs_reduced_mobility"] is True
+    assert stored["care_site_max_km"] == 15
+    edit = client.get(f"/ui/households/{household_id}/edit").text
+    form = form_of(edit) | {"csrf": csrf, "version": "1"}
+    same = client.post(f"/ui/households/{household_id}/edit", data=form, follow_redirects=False)
+    assert same.status_code == 303
+    again = client.get(f"/v1/households/{household_id}", headers=auth(keys, "coordinator")).json()
+    assert again == stored  # unchanged, version included
+    client.post(
+        f"/ui/households/{household_id}/edit", data=form | {"adults": "3"}, follow_redirects=False
+    )
+    stale = client.post(f"/ui/households/{household_id}/edit", data=form | {"adults": "4"})
+    assert stale.status_code == 422
+    assert "version 2, not 1" in stale.text
+
+
+def test_a_landlord_posts_and_edits_a_unit(client: TestClient, keys: dict[str, str]) -> None:
+    csrf = signed_in(client, keys, "dome")
+    posted = client.post(
+        "/ui/units/new",
+        data={
+            "csrf": csrf,
+            "reference": "LOT-F",
+            "commune": "Riom",
+            "postcode": "63200",
+            "rooms": "3",
+            "surface_m2": "61,5",
+            "rent_eur": "355",
+            "available_from": "2026-12-01",
+            "elevator": "oui",
+            "lease_kind": "sliding",
+        },
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    (unit,) = client.get("/v1/units", headers=auth(keys, "dome")).json()["items"]
+    assert (unit["surface_m2"], unit["elevator"], unit["lease_kind"]) == (61.5, True, "sliding")
+    form = form_of(client.get(f"/ui/units/{unit['id']}/edit").text)
+    assert form["surface_m2"] == "61.50"
+    client.post(f"/ui/units/{unit['id']}/edit", data=form | {"csrf": csrf, "rent_eur": "360"})
+    changed = client.get(f"/v1/units/{unit['id']}", headers=auth(keys, "dome")).json()
+    assert (changed["rent_eur"], changed["version"]) == (360, 2)
+    signed_in(client, keys, "volcans")
+    assert client.get(f"/ui/units/{unit['id']}/edit").status_code == 404
+
+
+def test_standing_overrides_are_kept_until_removed(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A pin needs a reason; it is listed with its author, applied to the next round and
+    removed on request; each step is in the audit trail."""
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    csrf = signed_in(client, keys, "coordinator")
+    pin = {"csrf": csrf, "kind": "pin", "household": "HH-A", "unit": "Dome Habitat/LOT-S"}
+    refused = client.post("/ui/overrides", data=pin | {"reason": "  "})
+    assert refused.status_code == 422
+    unknown = client.post("/ui/overrides", data=pin | {"unit": "Dome/LOT-S", "reason": "x"})
+    assert "no unit &#39;Dome/LOT-S&#39;" in unknown.text
+    client.post("/ui/overrides", data=pin | {"reason": "works next door"})
+    page = client.get("/ui/overrides").text
+    assert "works next door" in page
+    assert "coordinator:prefecture" in page
+    round_id = solved_round(client, keys)
+    result = client.get(f"/v1/rounds/{round_id}/result", headers=auth(keys, "coordinator")).json()
+    assert result["pins"] == [
+        {"household": "HH-A", "unit": "Dome Habitat/LOT-S", "applied": True, "reason": "pinned"}
+    ]
+    override_id = re.search(r"/ui/overrides/(\d+)/remove", page)
+    assert override_id is not None
+    client.post(f"/ui/overrides/{override_id.group(1)}/remove", data={"csrf": csrf})
+    assert "works next door" not in client.get("/ui/overrides").text
+    actions = [
+        e["action"]
+        for e in client.get("/v1/audit", headers=auth(keys, "coordinator")).json()["items"]
+    ]
+    assert {"override.pin", "override.removed"} <= set(actions)
+
+
+def test_a_forbidden_pair_is_never_proposed(client: TestClient, keys: dict[str, str]) -> None:
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    csrf = signed_in(client, keys, "coordinator")
+    client.post(
+        "/ui/overrides",
+        data={
+            "csrf": csrf,
+            "kind": "forbid",
+            "household": "HH-A",
+            "unit": "Dome Habitat/LOT-S",
+            "reason": "former neighbour conflict",
+        },
+    )
+    round_id = solved_round(client, keys)
+    result = client.get(f"/v1/rounds/{round_id}/result", headers=auth(keys, "coordinator")).json()
+    assert result["matches"] == []
+
+
+def test_a_move_in_is_followed_step_by_step_until_settled(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    ids = published_proposal(client, keys)
+    pid = ids["proposal"]
+    client.post(
+        f"/v1/proposals/{pid}/household-response",
+        json={"answer": "accepted"},
+        headers=auth(keys, "coordinator"),
+    )
+    client.post(
+        f"/v1/proposals/{pid}/decision", json={"decision": "approved"}, headers=auth(keys, "dome")
+    )
+    assert client.post(f"/v1/proposals/{pid}/lease-signed", headers=auth(keys, "dome")).is_success
+    csrf = signed_in(client, keys, "coordinator")
+    assert "HH-A — en cours" in client.get("/ui/move-ins").text
+    steps = {
+        "meters_opened_on": "2026-12-03",
+        "home_insurance_on": "2026-12-03",
+        "housing_benefit_filed_on": "2026-12-04",
+        "essential_furniture_on": "2026-12-05",
+        "first_support_visit_on": "2026-12-10",
+    }
+    path = f"/ui/move-ins/{ids['household']}"
+    bad = client.post(path, data={"csrf": csrf, **steps, "home_insurance_on": "3/12"})
+    assert bad.status_code == 422
+    client.post(path, data={"csrf": csrf, **steps})
+    assert "HH-A — terminé" in client.get("/ui/move-ins").text

@@ -9,6 +9,7 @@ a 404, not a 403.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from services.web_sessions import SignedIn, signed_in
 HERE = Path(__file__).parent
 COOKIE = "hm_session"
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.tests["date_value"] = lambda value: isinstance(value, date)
 
 # Only this origin: no inline script, no other host, no framing.
 CONTENT_SECURITY_POLICY = (

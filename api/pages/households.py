@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from api.deps import CurrentGeocoder, DbSession, RowId
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
-from models import HouseholdStatus
-from services import admin, households, proposals
-from services.errors import InvalidImport
+from api.pages.records import field_for, form_fields, parse
+from api.pages.text import TEXT
+from models import HouseholdStatus, LeaseKind
+from services import admin, households, proposals, templates
+from services.errors import Conflict, InvalidImport, InvalidInput
+from services.imports import HOUSEHOLD_EDITABLE
+from services.web_sessions import SignedIn
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -81,6 +85,94 @@ def import_form(
     )
 
 
+def _form(
+    request: Request,
+    who: SignedIn,
+    action: str,
+    title: str,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    version: int | None = None,
+) -> Response:
+    return render(
+        request,
+        who,
+        "record_form.html",
+        422 if errors else 200,
+        action=action,
+        title=title,
+        columns=templates.FORM_COLUMNS["households"],
+        values=values,
+        errors=errors or {},
+        version=version,
+        lease_kinds=list(LeaseKind),
+    )
+
+
+@router.get("/households/new")
+def new_household_page(request: Request, who: Coordinator) -> Response:
+    return _form(request, who, "/ui/households/new", TEXT[who.language]["new_household"], {})
+
+
+@router.post("/households/new")
+def new_household_form(
+    request: Request,
+    db: DbSession,
+    who: Checked,
+    geocoder: CurrentGeocoder,
+    form: Annotated[dict[str, str], Depends(form_fields)],
+) -> Response:
+    coordinator(who)
+    title = TEXT[who.language]["new_household"]
+    record, errors = parse("households", form)
+    if record is None:
+        return _form(request, who, "/ui/households/new", title, form, errors)
+    try:
+        household = households.create_household(db, who.actor, record, geocoder)
+    except (Conflict, InvalidInput) as refused:
+        place = field_for(getattr(refused, "field", None) or "reference")
+        return _form(request, who, "/ui/households/new", title, form, {place: str(refused)})
+    return redirect(f"/ui/households/{household.id}")
+
+
+@router.get("/households/{household_id}/edit")
+def edit_household_page(
+    request: Request, db: DbSession, who: Coordinator, household_id: RowId
+) -> Response:
+    household = households.get_household(db, who.actor, household_id)
+    values = templates.flat_values("households", households.as_record(household))
+    title = TEXT[who.language]["edit_household"].format(reference=household.reference)
+    action = f"/ui/households/{household_id}/edit"
+    return _form(request, who, action, title, values, version=household.version)
+
+
+@router.post("/households/{household_id}/edit")
+def edit_household_form(
+    request: Request,
+    db: DbSession,
+    who: Checked,
+    geocoder: CurrentGeocoder,
+    household_id: RowId,
+    form: Annotated[dict[str, str], Depends(form_fields)],
+) -> Response:
+    coordinator(who)
+    household = households.get_household(db, who.actor, household_id)
+    title = TEXT[who.language]["edit_household"].format(reference=household.reference)
+    action = f"/ui/households/{household_id}/edit"
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    record, errors = parse("households", form)
+    if record is None:
+        return _form(request, who, action, title, form, errors, version)
+    try:
+        households.update_household(
+            db, who.actor, household_id, record.model_dump(), geocoder, version
+        )
+    except (Conflict, InvalidInput) as refused:
+        place = field_for(getattr(refused, "field", None) or "reference")
+        return _form(request, who, action, title, form, {place: str(refused)}, version)
+    return redirect(f"/ui/households/{household_id}")
+
+
 @router.get("/households/{household_id}")
 def household_page(
     request: Request, db: DbSession, who: Coordinator, household_id: RowId
@@ -96,6 +188,7 @@ def household_page(
         proposals=its_proposals,
         history=history,
         withdrawable=household.status is HouseholdStatus.WAITING,
+        editable=household.status in HOUSEHOLD_EDITABLE,
     )
 
 
