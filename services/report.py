@@ -9,7 +9,6 @@ report is made. Coordinators only: it names households, their reasons and workpl
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,8 +24,10 @@ from matcher.candidates import UnitTable, generate_candidates
 from matcher.geo import haversine_km
 from matcher.greedy import first_come_first_served
 from models import Exclusion, Household, Landlord, MatchRound, RoundStatus, Unit
+from services import maps
 from services.access import Actor
 from services.errors import Conflict
+from services.maps import Projection, commune_labels, every_nth
 from services.roundfile import PolicyIn, to_policy
 from services.rounds import get_round, to_matcher_household, to_matcher_unit, unit_key
 
@@ -36,7 +37,6 @@ TEMPLATE = "report.html.j2"  # next to this module
 MAX_COMPARED_PAIRS = 5_000_000
 # The map draws at most this many units and lines (a national round has 50,000 of each).
 MAX_DRAWN = 4_000
-MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 900, 620, 24
 LABELLED_COMMUNES = 24
 
 # French phrases for the matcher's rule and parameter ids (its own phrases are English).
@@ -277,38 +277,21 @@ def _rows_of(
     return instance, changed, excluded
 
 
-def _nice_km(km: float) -> int:
-    steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
-    return max([s for s in steps if s <= km] or [1])
-
-
 def _map(instance: matcher.Instance, matches: list[dict[str, Any]]) -> MapView:
     view = MapView()
     households = {h.id: h for h in instance.households}
     units = {u.id: u for u in instance.units}
     proposed = {m["unit"] for m in matches}
-    points = [(u.lat, u.lon) for u in instance.units] + [
-        (w.lat, w.lon) for h in instance.households for w in h.workplaces
-    ]
-    if not points:
-        return view
-    lats, lons = [p[0] for p in points], [p[1] for p in points]
-    squeeze = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    width_deg = max((max(lons) - min(lons)) * squeeze, 1e-3)
-    height_deg = max(max(lats) - min(lats), 1e-3)
-    scale = min(
-        (MAP_WIDTH - 2 * MAP_MARGIN) / width_deg, (MAP_HEIGHT - 2 * MAP_MARGIN) / height_deg
+    projection = Projection.fitting(
+        [(u.lat, u.lon) for u in instance.units]
+        + [(w.lat, w.lon) for h in instance.households for w in h.workplaces]
     )
-
-    def xy(lat: float, lon: float) -> tuple[float, float]:
-        x = MAP_MARGIN + (lon - min(lons)) * squeeze * scale
-        y = MAP_HEIGHT - MAP_MARGIN - (lat - min(lats)) * scale
-        return round(x, 1), round(y, 1)
-
-    every_unit = list(instance.units)
-    step = max(1, math.ceil(len(every_unit) / MAX_DRAWN))
-    view.units = [(*xy(u.lat, u.lon), u.id in proposed) for u in every_unit[::step]]
-    drawn_matches = matches[:: max(1, math.ceil(len(matches) / MAX_DRAWN))]
+    if projection is None:
+        return view
+    xy = projection.xy
+    drawn_units: list[matcher.Unit] = every_nth(list(instance.units), MAX_DRAWN)
+    view.units = [(*xy(u.lat, u.lon), u.id in proposed) for u in drawn_units]
+    drawn_matches: list[dict[str, Any]] = every_nth(matches, MAX_DRAWN)
     for match in drawn_matches:
         unit, household = units.get(match["unit"]), households.get(match["household"])
         if unit is None or household is None:
@@ -317,20 +300,12 @@ def _map(instance: matcher.Instance, matches: list[dict[str, Any]]) -> MapView:
             view.lines.append((*xy(unit.lat, unit.lon), *xy(place.lat, place.lon)))
             view.workplaces.append(xy(place.lat, place.lon))
     view.drawn = len(view.units) + len(view.lines)
-    view.total = len(every_unit) + sum(
+    view.total = len(instance.units) + sum(
         len(households[m["household"]].workplaces) for m in matches if m["household"] in households
     )
-    by_commune: dict[str, list[matcher.Unit]] = {}
-    for unit in every_unit:
-        by_commune.setdefault(unit.commune, []).append(unit)
-    largest = sorted(by_commune.items(), key=lambda item: (-len(item[1]), item[0]))
-    for commune, members in largest[:LABELLED_COMMUNES]:
-        lat = statistics.fmean(u.lat for u in members)
-        lon = statistics.fmean(u.lon for u in members)
-        view.labels.append((*xy(lat, lon), commune))
-    km_per_pixel = 111.32 / scale
-    km = _nice_km(MAP_WIDTH / 5 * km_per_pixel)
-    view.scale = (round(km / km_per_pixel, 1), km)
+    places = ((u.commune, u.lat, u.lon) for u in instance.units)
+    view.labels = commune_labels(projection, places, LABELLED_COMMUNES)
+    view.scale = projection.scale_bar()
     return view
 
 
@@ -418,5 +393,5 @@ def render_report(session: Session, actor: Actor, round_id: int, language: Langu
         percent=lambda share: (
             f"{share:.1%}".replace(".", ",") if language == "fr" else f"{share:.1%}"
         ),
-        map_size=(MAP_WIDTH, MAP_HEIGHT),
+        map_size=(maps.WIDTH, maps.HEIGHT),
     )

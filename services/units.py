@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from geopy.geocoders.base import Geocoder
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models import ApiRole, Landlord, LeaseKind, Unit, UnitStatus
@@ -111,6 +112,35 @@ def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
     return unit
 
 
+QueryT = TypeVar("QueryT", bound=Select)  # type: ignore[type-arg]  # any columns
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFilter:
+    """Which units a list shows; empty fields filter nothing."""
+
+    status: UnitStatus | None = None
+    commune: str | None = None
+    landlord_id: int | None = None
+    min_rooms: int | None = None
+    wheelchair_accessible: bool | None = None
+
+    def applied(self, query: QueryT, actor: Actor) -> QueryT:
+        if actor.role is ApiRole.LANDLORD:
+            query = query.where(Unit.landlord_id == actor.landlord_id)
+        if self.status is not None:
+            query = query.where(Unit.status == self.status)
+        if self.commune:
+            query = query.where(Unit.commune == self.commune)
+        if self.landlord_id is not None:
+            query = query.where(Unit.landlord_id == self.landlord_id)
+        if self.min_rooms is not None:
+            query = query.where(Unit.rooms >= self.min_rooms)
+        if self.wheelchair_accessible is not None:
+            query = query.where(Unit.wheelchair_accessible == self.wheelchair_accessible)
+        return query
+
+
 def list_units(
     session: Session,
     actor: Actor,
@@ -119,18 +149,26 @@ def list_units(
     commune: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    among: UnitFilter | None = None,
 ) -> tuple[Sequence[Unit], str | None]:
     """A page of units in id order, and the cursor of the next page (None at the end)."""
     actor.require(ApiRole.LANDLORD, ApiRole.COORDINATOR, ApiRole.ADMIN)
+    chosen = among or UnitFilter(status=status, commune=commune)
     query = select(Unit).where(Unit.id > after_id(cursor)).order_by(Unit.id).limit(limit + 1)
-    if actor.role is ApiRole.LANDLORD:
-        query = query.where(Unit.landlord_id == actor.landlord_id)
-    if status is not None:
-        query = query.where(Unit.status == status)
-    if commune:
-        query = query.where(Unit.commune == commune)
-    rows = session.scalars(query).all()
+    rows = session.scalars(chosen.applied(query, actor)).all()
     return rows[:limit], next_cursor(rows, limit)
+
+
+def unit_places(
+    session: Session, actor: Actor, among: UnitFilter, most: int
+) -> Sequence[tuple[str, float, float, UnitStatus]]:
+    """Commune, position and status of (at most `most` of) the units a filter shows: a map."""
+    actor.require(ApiRole.LANDLORD, ApiRole.COORDINATOR, ApiRole.ADMIN)
+    query = select(Unit.commune, Unit.lat, Unit.lon, Unit.status).order_by(Unit.id).limit(most)
+    return [
+        (commune, lat, lon, status)
+        for commune, lat, lon, status in session.execute(among.applied(query, actor))
+    ]
 
 
 def update_unit(

@@ -363,3 +363,28 @@ def test_a_move_in_is_followed_step_by_step_until_settled(
     assert bad.status_code == 422
     client.post(path, data={"csrf": csrf, **steps})
     assert "HH-A — terminé" in client.get("/ui/move-ins").text
+
+
+def test_units_are_filtered_and_mapped(client: TestClient, keys: dict[str, str]) -> None:
+    """Filters by landlord, size and accessibility narrow both the table and the map; a
+    filter left on "all" (an empty field) filters nothing."""
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    larger = STUDIO | {"reference": "LOT-L", "rooms": 4, "surface_m2": 80}
+    client.post(
+        "/v1/units", json=larger | {"wheelchair_accessible": True}, headers=auth(keys, "dome")
+    )
+    client.post("/v1/units", json=larger | {"reference": "LOT-V"}, headers=auth(keys, "volcans"))
+    signed_in(client, keys, "coordinator")
+
+    def shown(query: str) -> tuple[set[str], int]:
+        page = client.get(f"/ui/units?{query}")
+        assert page.status_code == 200, page.text
+        table = page.text.split('<table id="units">')[1]
+        return set(re.findall(r"<tr><td>(LOT-\w+)</td>", table)), page.text.count("<circle")
+
+    assert shown("status=&landlord_id=&min_rooms=&accessible=") == ({"LOT-S", "LOT-L", "LOT-V"}, 3)
+    assert shown("min_rooms=3") == ({"LOT-L", "LOT-V"}, 2)
+    assert shown("min_rooms=3&accessible=true") == ({"LOT-L"}, 1)
+    dome = re.search(r'<option value="(\d+)" >Dome Habitat</option>', client.get("/ui/units").text)
+    assert dome is not None
+    assert shown(f"landlord_id={dome.group(1)}")[0] == {"LOT-S", "LOT-L"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -44,7 +44,8 @@ PAGE_HEADERS = [
 
 
 class PageHeaders:
-    """Security headers on every response under /ui (pages, redirects, error pages)."""
+    """Security headers on every response under /ui (pages, redirects, error pages); and
+    empty query parameters dropped, as a filter form's "all" sends `urgent=` for "any"."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,6 +54,8 @@ class PageHeaders:
         if scope["type"] != "http" or not scope["path"].startswith("/ui"):
             await self.app(scope, receive, send)
             return
+        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        scope = dict(scope, query_string=urlencode([(k, v) for k, v in pairs if v]).encode())
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

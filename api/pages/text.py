@@ -139,6 +139,9 @@ FRENCH = {
     "saved": "Enregistré.",
     "elevator": "Ascenseur",
     "save": "Enregistrer",
+    "min_rooms": "Pièces au moins",
+    "units_map": "Carte des logements",
+    "units_map_caption": "Logements du filtre : vacants (bleu), proposés (orange), autres (creux).",
     "overrides": "Décisions permanentes",
     "nav_overrides": "Décisions",
     "overrides_help": "Imposer un logement à un ménage, ou interdire une paire, avec un motif : "
@@ -309,6 +312,9 @@ ENGLISH = {
     "saved": "Saved.",
     "elevator": "Elevator",
     "save": "Save",
+    "min_rooms": "At least rooms",
+    "units_map": "Map of the units",
+    "units_map_caption": "Units of the filter: vacant (blue), proposed (orange), others (hollow).",
     "overrides": "Standing overrides",
     "nav_overrides": "Overrides",
     "overrides_help": "Pin a household to a unit, or forbid a pair, with a reason: applied to "

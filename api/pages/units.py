@@ -3,6 +3,7 @@ extract); coordinators read them all, filtered."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -13,12 +14,16 @@ from api.pages.base import Checked, Landlord, Person, coordinator, landlord, red
 from api.pages.records import form_fields, parse
 from api.pages.text import TEXT
 from models import ApiRole, LeaseKind, UnitStatus
-from services import audit, templates, units
+from services import admin, audit, maps, templates, units
 from services.errors import Conflict, InvalidImport, InvalidInput
-from services.units import UnitChanges, UnitDefaults
+from services.units import UnitChanges, UnitDefaults, UnitFilter
 from services.web_sessions import SignedIn
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+# The map draws at most this many units of the filter (the table pages through them all).
+MAPPED_UNITS = 4_000
 
 
 @router.get("/units")
@@ -28,13 +33,18 @@ def unit_list(
     who: Person,
     status: UnitStatus | None = None,
     commune: Annotated[str | None, Query(max_length=100)] = None,
+    landlord_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
+    accessible: bool | None = None,
     cursor: str | None = None,
 ) -> Response:
     if who.actor.role is not ApiRole.LANDLORD:
         coordinator(who)
-    page, next_cursor = units.list_units(
-        db, who.actor, status=status, commune=commune or None, cursor=cursor, limit=100
-    )
+    among = UnitFilter(status, commune or None, landlord_id, min_rooms, accessible)
+    page, next_cursor = units.list_units(db, who.actor, cursor=cursor, limit=100, among=among)
+    places = units.unit_places(db, who.actor, among, MAPPED_UNITS)
+    projection = maps.Projection.fitting((lat, lon) for _, lat, lon, _ in places)
+    own = who.actor.role is ApiRole.LANDLORD
     return render(
         request,
         who,
@@ -43,9 +53,25 @@ def unit_list(
         next_cursor=next_cursor,
         status=status,
         commune=commune or "",
+        landlord_id=landlord_id,
+        min_rooms=min_rooms,
+        accessible=accessible,
         statuses=list(UnitStatus),
-        own=who.actor.role is ApiRole.LANDLORD,
+        landlords=[] if own else admin.list_landlords(db, who.actor),
+        own=own,
+        dots=[(*projection.xy(lat, lon), str(state)) for _, lat, lon, state in places]
+        if projection
+        else [],
+        labels=maps.commune_labels(projection, places_by_commune(places), 16) if projection else [],
+        scale=projection.scale_bar() if projection else None,
+        map_size=(maps.WIDTH, maps.HEIGHT),
     )
+
+
+def places_by_commune(
+    places: Sequence[tuple[str, float, float, UnitStatus]],
+) -> list[tuple[str, float, float]]:
+    return [(commune, lat, lon) for commune, lat, lon, _ in places]
 
 
 def _form(
