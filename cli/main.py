@@ -363,6 +363,18 @@ def demo(
             render_report(session, COMMAND_LINE, match_round.id), encoding="utf-8"
         )
     out.print(f"Round report (open it in a browser, print it): {report_path}", highlight=False)
+    with transaction(factory) as session:
+        coordinator_key = create_key(session, ApiRole.COORDINATOR, "demo coordinator")[1]
+        landlord_key = create_key(session, ApiRole.LANDLORD, "demo landlord", "Dome Habitat")[1]
+    out.print(
+        "\n[bold]The pages[/bold]: run\n"
+        f"  DATABASE_URL={database_url} .venv/bin/housing-match serve\n"
+        "then open http://127.0.0.1:8000/ui and sign in with\n"
+        f"  a coordinator's key:            {coordinator_key}\n"
+        f"  Dome Habitat's (landlord) key:  {landlord_key}\n"
+        "(keys of this demo database only)",
+        highlight=False,
+    )
 
 
 # The command line acts as the coordinator who runs it (audited under this name).

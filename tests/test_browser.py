@@ -80,6 +80,8 @@ def key_of(headers: dict[str, str]) -> str:
 def test_a_coordinator_and_a_landlord_do_their_job_in_the_browser(
     served: Served, tmp_path: Path
 ) -> None:
+    """From a households spreadsheet to a settled move-in, in French, each person with their
+    own browser context; the landlord sees only its own proposals, minimised."""
     from playwright.sync_api import Page, expect, sync_playwright
 
     assert CHROMIUM is not None, "chromium is required in CI (.ci/run installs it)"
@@ -169,6 +171,31 @@ def test_a_coordinator_and_a_landlord_do_their_job_in_the_browser(
         first.get_by_label("Motif").select_option("commission_other_candidate")
         first.get_by_role("button", name="Enregistrer").click()
         expect(landlord.locator("#proposals")).to_contain_text("rejeté en commission")
+        # The next one goes all the way: approved, accepted, lease signed, moved in.
+        second = rows.nth(1)
+        second.get_by_label("Décision de la commission").select_option("approved")
+        second.get_by_role("button", name="Enregistrer").click()
+        coordinator.goto(f"{origin}/ui/proposals?status=approved")
+        answer = coordinator.locator("#proposals tbody tr").first
+        answer.get_by_label("Réponse").select_option("accepted")
+        answer.get_by_role("button", name="Enregistrer").click()
+        landlord.goto(f"{origin}/ui/proposals?status=approved")
+        landlord.get_by_role("button", name="Bail signé").click()
+        expect(landlord.locator("#proposals")).to_contain_text("bail signé")
+        coordinator.goto(f"{origin}/ui/move-ins")
+        checklist = coordinator.locator("section.checklist").first
+        for label in (
+            "Compteurs ouverts le",
+            "Assurance habitation le",
+            "Demande d'aide au logement déposée le",
+            "Mobilier de première nécessité le",
+            "Première visite d'accompagnement le",
+        ):
+            checklist.get_by_label(label).fill("2026-12-10")
+        checklist.get_by_role("button", name="Enregistrer").click()
+        expect(coordinator.locator("section.checklist h2").first).to_contain_text("terminé")
+        coordinator.screenshot(path=SCREENSHOTS / "coordinator-move-ins.png", full_page=True)
+
         landlord.goto(f"{origin}/ui/households")
         expect(landlord.get_by_role("heading", name="Erreur 404")).to_be_visible()
 

@@ -28,6 +28,9 @@ def test_demo_runs_a_real_round_on_the_fixtures(tmp_path: Path) -> None:
     assert "households housed" in result.output
     assert str(stats["matched"]) in result.output
     assert "demo-round.json" in result.output
+    assert "demo-report.html" in result.output
+    assert (tmp_path / "demo-report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "open http://127.0.0.1:8000/ui and sign in with" in result.output
 
 
 def test_demo_is_repeatable(tmp_path: Path) -> None:
