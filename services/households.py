@@ -9,7 +9,7 @@ from geopy.geocoders.base import Geocoder
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import ApiRole, Household, HouseholdStatus
+from models import ApiRole, Exclusion, Household, HouseholdStatus, Landlord, Unit
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
@@ -101,6 +101,19 @@ def get_household(session: Session, actor: Actor, household_id: int) -> Househol
     if household is None:
         raise NotFound("household", household_id)
     return household
+
+
+def exclusions_of(session: Session, actor: Actor, household_id: int) -> list[tuple[str, str]]:
+    """The units never to be proposed to the household again, by key, with the reason."""
+    actor.require(ApiRole.COORDINATOR)
+    rows = session.execute(
+        select(Landlord.name, Unit.reference, Exclusion.reason)
+        .join(Unit, Unit.id == Exclusion.unit_id)
+        .join(Landlord, Landlord.id == Unit.landlord_id)
+        .where(Exclusion.household_id == household_id)
+        .order_by(Exclusion.id)
+    ).all()
+    return [(f"{landlord}/{reference}", reason) for landlord, reference, reason in rows]
 
 
 def list_households(

@@ -143,6 +143,15 @@ def test_a_round_form_names_its_bad_field(client: TestClient, keys: dict[str, st
     round_id = int(queued.headers["location"].rsplit("/", 1)[-1])
     stored = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
     assert stored["policy"]["max_effort_rate"] == 0.35
+    assert form["weight_urgent"] == "2000.0"  # every weight shows its default too
+    bad_weight = client.post("/ui/rounds", data={"csrf": csrf, **form, "weight_urgent": "-1"})
+    assert re.findall(r'aria-describedby="(\w+)-error"', bad_weight.text) == ["weight_urgent"]
+    weighted = client.post(
+        "/ui/rounds", data={"csrf": csrf, **form, "weight_urgent": "3000"}, follow_redirects=False
+    )
+    round_id = int(weighted.headers["location"].rsplit("/", 1)[-1])
+    stored = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
+    assert stored["policy"]["weights"]["urgent"] == 3000
 
 
 def test_a_coordinator_runs_and_publishes_a_round(client: TestClient, keys: dict[str, str]) -> None:

@@ -186,6 +186,7 @@ def household_page(
         "household.html",
         household=household,
         proposals=its_proposals,
+        exclusions=households.exclusions_of(db, who.actor, household_id),
         history=history,
         withdrawable=household.status is HouseholdStatus.WAITING,
         editable=household.status in HOUSEHOLD_EDITABLE,

@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from api.deps import DbSession, RowId
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
+from api.pages.records import form_fields
 from api.routes.rounds import REPORT_POLICY, XLSX
 from models import RoundStatus
 from services import exports, report, rounds
 from services.errors import StaleRound
-from services.roundfile import PolicyIn
+from services.roundfile import PolicyIn, WeightsIn
 from services.web_sessions import Language
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -32,13 +33,18 @@ POLICY_FIELDS = (
     "max_per_building",
 )
 QUOTA_FIELDS = ("quota_share", "quota_threshold")
+# The score's weights, as `weight_<name>` fields, each showing its default.
+WEIGHT_FIELDS = tuple(f"weight_{name}" for name in WeightsIn.model_fields)
 
 
 def _defaults() -> dict[str, Any]:
     fields = PolicyIn.model_fields
     values = {name: fields[name].get_default(call_default_factory=True) for name in POLICY_FIELDS}
-    return {name: "" if value is None else value for name, value in values.items()} | dict.fromkeys(
-        QUOTA_FIELDS, ""
+    weights = {f"weight_{name}": field.default for name, field in WeightsIn.model_fields.items()}
+    return (
+        {name: "" if value is None else value for name, value in values.items()}
+        | dict.fromkeys(QUOTA_FIELDS, "")
+        | weights
     )
 
 
@@ -49,6 +55,13 @@ def _policy(form: dict[str, str]) -> PolicyIn:
         for name in POLICY_FIELDS
         if form.get(name, "").strip()
     }
+    weights = {
+        name.removeprefix("weight_"): form[name].strip().replace(",", ".")
+        for name in WEIGHT_FIELDS
+        if form.get(name, "").strip()
+    }
+    if weights:
+        given["weights"] = weights
     share = form.get("quota_share", "").strip().replace(",", ".")
     if share:
         threshold = form.get("quota_threshold", "").strip().replace(",", ".")
@@ -69,6 +82,7 @@ def _rounds_page(request: Request, db: DbSession, who: Any, **context: Any) -> R
         context.pop("code", 200),
         rounds=page,
         fields=POLICY_FIELDS,
+        weight_fields=WEIGHT_FIELDS,
         **({"values": _defaults(), "errors": {}} | context),
     )
 
@@ -78,26 +92,14 @@ def round_list(request: Request, db: DbSession, who: Coordinator) -> Response:
     return _rounds_page(request, db, who)
 
 
-class RoundForm(BaseModel):
-    """A round form's fields as typed (text: the policy validates them)."""
-
-    round_date: str = ""
-    horizon_days: str = ""
-    max_commute_km: str = ""
-    max_effort_rate: str = ""
-    room_shortfall_allowed: str = ""
-    candidates_per_unit: str = ""
-    max_per_building: str = ""
-    quota_share: str = ""
-    quota_threshold: str = ""
-
-
 @router.post("/rounds")
 def round_form(
-    request: Request, db: DbSession, who: Checked, fields: Annotated[RoundForm, Form()]
+    request: Request,
+    db: DbSession,
+    who: Checked,
+    form: Annotated[dict[str, str], Depends(form_fields)],
 ) -> Response:
     coordinator(who)
-    form = fields.model_dump()
     try:
         policy = _policy(form)
     except ValidationError as invalid:
@@ -105,6 +107,8 @@ def round_form(
         for detail in invalid.errors():
             place = detail["loc"][0] if detail["loc"] else "-"
             name = "quota_share" if place == "income_quota" else str(place)
+            if place == "weights" and len(detail["loc"]) > 1:
+                name = f"weight_{detail['loc'][1]}"
             errors.setdefault(name, detail["msg"])
         return _rounds_page(request, db, who, code=422, values=form, errors=errors)
     queued = rounds.queue_round(db, who.actor, policy)
