@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openpyxl
@@ -73,6 +74,20 @@ def households_workbook() -> bytes:
     return buffer.getvalue()
 
 
+# The fields of a page that a screen reader could not name (no <label>, no aria-label).
+UNLABELLED = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea')].filter(
+    (field) => field.labels.length === 0 && !field.getAttribute('aria-label')).map(
+    (field) => location.pathname + ' ' + (field.name || field.id))"""
+
+
+def fields_without_label(page: Any) -> list[str]:
+    if page.url.endswith("/report"):  # the report is a document: no form
+        return []
+    found: list[str] = page.evaluate(UNLABELLED)
+    return found
+
+
 def key_of(headers: dict[str, str]) -> str:
     return headers["Authorization"].removeprefix("Bearer ")
 
@@ -88,9 +103,11 @@ def test_a_coordinator_and_a_landlord_do_their_job_in_the_browser(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     origin = served.url
     requested: list[str] = []
+    unlabelled: list[str] = []
 
     def watch(page: Page) -> Page:
         page.on("request", lambda request: requested.append(request.url))
+        page.on("load", lambda loaded: unlabelled.extend(fields_without_label(loaded)))
         return page
 
     def sign_in(page: Page, key: str) -> None:
@@ -207,6 +224,7 @@ def test_a_coordinator_and_a_landlord_do_their_job_in_the_browser(
 
     foreign = [url for url in requested if not url.startswith((origin, "data:", "about:"))]
     assert foreign == []
+    assert unlabelled == []  # every field of every page opened has a label
     assert {path.name for path in SCREENSHOTS.glob("*.png")} >= {
         "coordinator-dashboard.png",
         "coordinator-round.png",

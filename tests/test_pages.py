@@ -397,3 +397,44 @@ def test_units_are_filtered_and_mapped(client: TestClient, keys: dict[str, str])
     dome = re.search(r'<option value="(\d+)" >Dome Habitat</option>', client.get("/ui/units").text)
     assert dome is not None
     assert shown(f"landlord_id={dome.group(1)}")[0] == {"LOT-S", "LOT-L"}
+
+
+def test_a_stale_round_lists_what_changed_and_can_publish_the_rest(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    household = client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    round_id = solved_round(client, keys)
+    client.patch(
+        f"/v1/households/{household.json()['id']}",
+        json={"adults": 2},
+        headers=auth(keys, "coordinator"),
+    )
+    csrf = signed_in(client, keys, "coordinator")
+    stale = client.post(f"/ui/rounds/{round_id}/publish", data={"csrf": csrf})
+    assert stale.status_code == 409
+    listed = re.search(r'<div class="alert" role="alert" id="stale">(.*?)</div>', stale.text, re.S)
+    assert listed is not None
+    assert "HH-A" in listed.group(1)
+    assert 'name="skip_changed"' in stale.text
+    rest = client.post(
+        f"/ui/rounds/{round_id}/publish", data={"csrf": csrf, "skip_changed": "true"}
+    )
+    assert TEXT["fr"]["published"].format(count=0) in rest.text
+
+
+def test_a_household_record_shows_refusals_and_exclusions(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    ids = published_proposal(client, keys)
+    client.post(
+        f"/v1/proposals/{ids['proposal']}/decision",
+        json={"decision": "rejected", "reason_code": "commission_file_incomplete"},
+        headers=auth(keys, "dome"),
+    )
+    signed_in(client, keys, "coordinator")
+    record = client.get(f"/ui/households/{ids['household']}").text
+    assert REASONS_FR["commission_file_incomplete"] in record
+    exclusions = re.search(r'<ul id="exclusions">(.*?)</ul>', record, re.S)
+    assert exclusions is not None
+    assert "Dome Habitat/LOT-S" in exclusions.group(1)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import DbSession
 from api.pages.text import TEXT
 from models import ApiRole
+from services import reasons
 from services.errors import Forbidden, NotFound
 from services.web_sessions import SignedIn, signed_in
 
@@ -117,7 +118,14 @@ def render(
     return templates.TemplateResponse(
         request,
         template,
-        {"t": TEXT[language], "language": language, "who": who, "path": request.url.path} | context,
+        {
+            "t": TEXT[language],
+            "language": language,
+            "who": who,
+            "path": request.url.path,
+            "reason_label": lambda code: reasons.label(code, language),
+        }
+        | context,
         status_code=code,
     )
 

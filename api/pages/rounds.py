@@ -31,6 +31,8 @@ POLICY_FIELDS = (
     "room_shortfall_allowed",
     "candidates_per_unit",
     "max_per_building",
+    "time_limit_s",
+    "seed",
 )
 QUOTA_FIELDS = ("quota_share", "quota_threshold")
 # The score's weights, as `weight_<name>` fields, each showing its default.

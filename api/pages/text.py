@@ -94,6 +94,9 @@ FRENCH = {
     "policy_room_shortfall_allowed": "Pièces de moins admises par rapport à la norme",
     "policy_candidates_per_unit": "Candidats par logement (k) présentés en commission",
     "policy_max_per_building": "Propositions au plus par bâtiment (vide : pas de limite)",
+    "policy_time_limit_s": "Temps de calcul maximal (secondes) avant de rendre la meilleure "
+    "solution trouvée",
+    "policy_seed": "Graine (deux tours de même graine donnent le même résultat)",
     "policy_quota_share": "Quota : part minimale de ménages modestes hors QPV (vide : aucun)",
     "policy_quota_threshold": "Seuil de ressources (€ par unité de consommation et par an ; "
     "vide : premier quartile)",
@@ -281,6 +284,9 @@ ENGLISH = {
     "policy_room_shortfall_allowed": "Rooms fewer than the norm allowed",
     "policy_candidates_per_unit": "Candidates per unit (k) shown to the commission",
     "policy_max_per_building": "Most proposals per building (empty: no cap)",
+    "policy_time_limit_s": "Longest computing time (seconds) before returning the best "
+    "solution found",
+    "policy_seed": "Seed (two rounds with the same seed give the same result)",
     "policy_quota_share": "Quota: least share of low-income households outside priority "
     "neighbourhoods (empty: none)",
     "policy_quota_threshold": "Resources threshold (€ per consumption unit a year; empty: the "
