@@ -9,13 +9,12 @@ from fastapi.responses import Response
 
 from api.deps import CurrentGeocoder, DbSession, RowId
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
-from api.pages.records import field_for, form_fields, parse
+from api.pages.records import field_for, form_fields, form_page, parse
 from api.pages.text import TEXT
-from models import HouseholdStatus, LeaseKind
+from models import HouseholdStatus
 from services import admin, households, proposals, templates
 from services.errors import Conflict, InvalidImport, InvalidInput
 from services.imports import HOUSEHOLD_EDITABLE
-from services.web_sessions import SignedIn
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -85,33 +84,11 @@ def import_form(
     )
 
 
-def _form(
-    request: Request,
-    who: SignedIn,
-    action: str,
-    title: str,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    version: int | None = None,
-) -> Response:
-    return render(
-        request,
-        who,
-        "record_form.html",
-        422 if errors else 200,
-        action=action,
-        title=title,
-        columns=templates.FORM_COLUMNS["households"],
-        values=values,
-        errors=errors or {},
-        version=version,
-        lease_kinds=list(LeaseKind),
-    )
-
-
 @router.get("/households/new")
 def new_household_page(request: Request, who: Coordinator) -> Response:
-    return _form(request, who, "/ui/households/new", TEXT[who.language]["new_household"], {})
+    return form_page(
+        request, who, "households", "/ui/households/new", TEXT[who.language]["new_household"], {}
+    )
 
 
 @router.post("/households/new")
@@ -126,12 +103,14 @@ def new_household_form(
     title = TEXT[who.language]["new_household"]
     record, errors = parse("households", form)
     if record is None:
-        return _form(request, who, "/ui/households/new", title, form, errors)
+        return form_page(request, who, "households", "/ui/households/new", title, form, errors)
     try:
         household = households.create_household(db, who.actor, record, geocoder)
     except (Conflict, InvalidInput) as refused:
         place = field_for(getattr(refused, "field", None) or "reference")
-        return _form(request, who, "/ui/households/new", title, form, {place: str(refused)})
+        return form_page(
+            request, who, "households", "/ui/households/new", title, form, {place: str(refused)}
+        )
     return redirect(f"/ui/households/{household.id}")
 
 
@@ -143,7 +122,7 @@ def edit_household_page(
     values = templates.flat_values("households", households.as_record(household))
     title = TEXT[who.language]["edit_household"].format(reference=household.reference)
     action = f"/ui/households/{household_id}/edit"
-    return _form(request, who, action, title, values, version=household.version)
+    return form_page(request, who, "households", action, title, values, version=household.version)
 
 
 @router.post("/households/{household_id}/edit")
@@ -162,14 +141,16 @@ def edit_household_form(
     version = int(form["version"]) if form.get("version", "").isdigit() else None
     record, errors = parse("households", form)
     if record is None:
-        return _form(request, who, action, title, form, errors, version)
+        return form_page(request, who, "households", action, title, form, errors, version)
     try:
         households.update_household(
             db, who.actor, household_id, record.model_dump(), geocoder, version
         )
     except (Conflict, InvalidInput) as refused:
         place = field_for(getattr(refused, "field", None) or "reference")
-        return _form(request, who, action, title, form, {place: str(refused)}, version)
+        return form_page(
+            request, who, "households", action, title, form, {place: str(refused)}, version
+        )
     return redirect(f"/ui/households/{household_id}")
 
 

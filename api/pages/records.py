@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.pages.base import render
+from models import LeaseKind
 from services import templates
 from services.imports import validate_rows
 from services.tables import form_row
+from services.web_sessions import SignedIn
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -39,3 +43,29 @@ def field_for(place: str) -> str:
     if place.startswith("needs.care_site"):
         return "care_site_commune"
     return place
+
+
+def form_page(
+    request: Request,
+    who: SignedIn,
+    kind: templates.Kind,
+    action: str,
+    title: str,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    version: int | None = None,
+) -> Response:
+    """A household's or a unit's form, filled with `values`, its errors by column (422)."""
+    return render(
+        request,
+        who,
+        "record_form.html",
+        422 if errors else 200,
+        action=action,
+        title=title,
+        columns=templates.FORM_COLUMNS[kind],
+        values=values,
+        errors=errors or {},
+        version=version,
+        lease_kinds=list(LeaseKind),
+    )

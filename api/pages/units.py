@@ -11,13 +11,12 @@ from fastapi.responses import Response
 
 from api.deps import CurrentGeocoder, DbSession, RowId
 from api.pages.base import Checked, Landlord, Person, coordinator, landlord, redirect, render
-from api.pages.records import form_fields, parse
+from api.pages.records import form_fields, form_page, parse
 from api.pages.text import TEXT
 from models import ApiRole, LeaseKind, UnitStatus
 from services import admin, audit, maps, templates, units
 from services.errors import Conflict, InvalidImport, InvalidInput
 from services.units import UnitChanges, UnitDefaults, UnitFilter
-from services.web_sessions import SignedIn
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -74,33 +73,9 @@ def places_by_commune(
     return [(commune, lat, lon) for commune, lat, lon, _ in places]
 
 
-def _form(
-    request: Request,
-    who: SignedIn,
-    action: str,
-    title: str,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    version: int | None = None,
-) -> Response:
-    return render(
-        request,
-        who,
-        "record_form.html",
-        422 if errors else 200,
-        action=action,
-        title=title,
-        columns=templates.FORM_COLUMNS["units"],
-        values=values,
-        errors=errors or {},
-        version=version,
-        lease_kinds=list(LeaseKind),
-    )
-
-
 @router.get("/units/new")
 def new_unit_page(request: Request, who: Landlord) -> Response:
-    return _form(request, who, "/ui/units/new", TEXT[who.language]["new_unit"], {})
+    return form_page(request, who, "units", "/ui/units/new", TEXT[who.language]["new_unit"], {})
 
 
 @router.post("/units/new")
@@ -115,12 +90,12 @@ def new_unit_form(
     title = TEXT[who.language]["new_unit"]
     record, errors = parse("units", form)
     if record is None:
-        return _form(request, who, "/ui/units/new", title, form, errors)
+        return form_page(request, who, "units", "/ui/units/new", title, form, errors)
     try:
         units.post_unit(db, who.actor, record, geocoder)
     except (Conflict, InvalidInput) as refused:
         place = getattr(refused, "field", None) or "reference"
-        return _form(request, who, "/ui/units/new", title, form, {place: str(refused)})
+        return form_page(request, who, "units", "/ui/units/new", title, form, {place: str(refused)})
     return redirect("/ui/units")
 
 
@@ -129,7 +104,9 @@ def edit_unit_page(request: Request, db: DbSession, who: Landlord, unit_id: RowI
     unit = units.get_unit(db, who.actor, unit_id)
     values = templates.flat_values("units", audit.snapshot(unit))
     title = TEXT[who.language]["edit_unit"].format(reference=unit.reference)
-    return _form(request, who, f"/ui/units/{unit_id}/edit", title, values, version=unit.version)
+    return form_page(
+        request, who, "units", f"/ui/units/{unit_id}/edit", title, values, version=unit.version
+    )
 
 
 @router.post("/units/{unit_id}/edit")
@@ -148,7 +125,7 @@ def edit_unit_form(
     version = int(form["version"]) if form.get("version", "").isdigit() else None
     record, errors = parse("units", {**form, "reference": unit.reference})
     if record is None:
-        return _form(request, who, action, title, form, errors, version)
+        return form_page(request, who, "units", action, title, form, errors, version)
     changes = UnitChanges.model_validate(
         record.model_dump(exclude={"landlord", "reference"}) | {"version": version}
     )
@@ -156,7 +133,7 @@ def edit_unit_form(
         units.update_unit(db, who.actor, unit_id, changes, geocoder)
     except (Conflict, InvalidInput) as refused:
         place = getattr(refused, "field", None) or "reference"
-        return _form(request, who, action, title, form, {place: str(refused)}, version)
+        return form_page(request, who, "units", action, title, form, {place: str(refused)}, version)
     return redirect("/ui/units")
 
 
