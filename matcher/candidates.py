@@ -15,7 +15,7 @@ its requirement profile (the classes it scores alike but for cost), never held o
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, NamedTuple
@@ -172,7 +172,7 @@ class PairChecks:
         return result
 
 
-def _starts(keys: IntArray) -> IntArray:
+def _starts(keys: IntArray) -> BoolArray:
     """Where a new value begins in a grouped array (as a mask)."""
     return np.r_[True, keys[1:] != keys[:-1]] if keys.size else np.zeros(0, dtype=np.bool_)
 
@@ -554,27 +554,6 @@ def _rows_to_scan(household: Household, table: UnitTable, policy: Policy) -> Row
         if near.size < (rows.stop - rows.start) // 2:
             return near
     return rows
-
-
-def _feasible_rows(
-    instance: Instance, policy: Policy, table: UnitTable
-) -> Iterator[tuple[int, Rows, PairChecks, BoolArray]]:
-    """For each household with a feasible unit: its index, the unit rows scanned, the checks
-    over them and which rows are feasible."""
-    barred = barred_units_by_household(instance, policy)
-    for h_index, household in enumerate(instance.households):
-        rows = _rows_to_scan(household, table, policy)
-        if rows is None:
-            continue
-        checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
-        keep = checks.feasible()
-        if keep.any():
-            yield h_index, rows, checks, keep
-
-
-def count_candidates(instance: Instance, policy: Policy, table: UnitTable) -> int:
-    """How many feasible pairs a round has, without holding them (rounds too large to solve)."""
-    return sum(int(keep.sum()) for _, _, _, keep in _feasible_rows(instance, policy, table))
 
 
 # The flow needs about 130 bytes an arc (a pair held singly, or a run; measured: 25 million

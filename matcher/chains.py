@@ -556,10 +556,3 @@ class UnitChains:
         if pool or next_entry < len(waiting):
             raise ValueError("households entered a chain whose units did not take them")
         return self.explicit + np.array(chosen, dtype=np.int64)
-
-
-def _starts(keys: NDArray[Any]) -> BoolArray:
-    """Where a new value begins in a sorted (or grouped) array."""
-    first = np.ones(keys.size, dtype=np.bool_)
-    first[1:] = keys[1:] != keys[:-1]
-    return first
