@@ -156,6 +156,9 @@ class Unit(TimestampMixin, Base):
         CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
         CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
         Index("ix_units_status_commune", "status", "commune"),
+        # A landlord's units a page at a time, in id order: without it, listing one page
+        # read and sorted all of a landlord's units (6 ms of PostgreSQL at 23,000 units).
+        Index("ix_units_landlord_id_id", "landlord_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
