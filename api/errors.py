@@ -22,6 +22,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ratelimit import TooManyRequests
 from services.errors import (
@@ -225,15 +226,38 @@ def add_exception_handlers(app: FastAPI, page_error: PageError | None = None) ->
             headers["Allow"] = ", ".join(sorted(methods))
         return problem(error.status_code, "http", title, str(error.detail), headers=headers)
 
-    @app.middleware("http")
-    async def _unexpected(request: Request, call_next: Any) -> Any:
-        # A middleware rather than an exception handler: Starlette re-raises after calling a
-        # handler for Exception, and the server would then log the traceback and its message,
-        # which may carry personal data. Here the error stops, logged by its type only.
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """A bare 500 problem for an error no handler took. A middleware rather than an exception
+    handler: Starlette re-raises after calling a handler for Exception, and the server would
+    then log the traceback and its message, which may carry personal data. Here the error
+    stops, logged by its type only. Plain ASGI: Starlette's BaseHTTPMiddleware costs a task
+    and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            return await call_next(request)
+            await self.app(scope, receive, sending)
         except Exception as error:
             logger.error(
-                "unexpected %s on %s %s", type(error).__name__, request.method, request.url.path
+                "unexpected %s on %s %s", type(error).__name__, scope["method"], scope["path"]
             )
-            return problem(500, "internal", "Internal error", "an unexpected error occurred")
+            if not started:  # else the response is cut short: the server closes the connection
+                response = problem(
+                    500, "internal", "Internal error", "an unexpected error occurred"
+                )
+                await response(scope, receive, send)
