@@ -15,10 +15,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from geopy.geocoders.base import Geocoder
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import add_exception_handlers
-from api.limits import BodyLimit
+from api.limits import Admission, BodyLimit
 from api.pages import add_pages
 from api.pages.base import error_page
 from api.ratelimit import RateLimiter
@@ -40,7 +41,15 @@ def create_app(
 ) -> FastAPI:
     """The app; `sessions` lets tests bind every request to their rolled-back connection."""
     settings = settings or Settings()
-    engine = make_engine(settings.database_url, pool_pre_ping=True)
+    # A connection for each request let in at once (api/limits.py), one for the round worker
+    # and one for /healthz: a request never waits for a connection. (SQLite's pools are
+    # sized by SQLAlchemy itself.)
+    pool: dict[str, Any] = (
+        {}
+        if make_url(settings.database_url).get_backend_name() == "sqlite"
+        else {"pool_size": settings.concurrent_requests + 2, "max_overflow": 0}
+    )
+    engine = make_engine(settings.database_url, pool_pre_ping=True, **pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +92,7 @@ def create_app(
     )
     add_exception_handlers(app, page_error=error_page)
     add_pages(app)
+    app.add_middleware(Admission, settings.concurrent_requests)
     app.add_middleware(
         BodyLimit,
         default_bytes=settings.max_request_bytes,

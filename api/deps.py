@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
@@ -15,10 +17,28 @@ from services.access import Actor, authenticate
 from services.errors import Unauthenticated
 
 
-def session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with request.app.state.sessions() as db, db.begin():
+async def session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error.
+    Async, and lazy: opening it costs no trip to the threadpool, the connection is taken by
+    the first query (in a thread) and given back by the commit."""
+    db: Session = request.app.state.sessions()
+    db.begin()  # no I/O yet
+    try:
         yield db
+    except BaseException:
+        await _finish(db, commit=False)
+        raise
+    await _finish(db, commit=True)
+
+
+async def _finish(db: Session, *, commit: bool) -> None:
+    def finish() -> None:
+        with db:  # closing rolls back what is not committed and gives the connection back
+            if commit:
+                db.commit()
+
+    with anyio.CancelScope(shield=True):  # a client gone away still ends the transaction
+        await run_in_threadpool(finish)
 
 
 # scope="function": the transaction commits before the response leaves, so a write that is
@@ -49,7 +69,8 @@ def actor(
 CurrentActor = Annotated[Actor, Depends(actor)]
 
 
-def expensive(request: Request, holder: CurrentActor) -> None:
+# Dependencies that touch no database are async: a plain `def` costs a trip to the threadpool.
+async def expensive(request: Request, holder: CurrentActor) -> None:
     """Counts a request that solves, imports or publishes against its key's limit."""
     limiter: RateLimiter = request.app.state.expensive_requests
     limiter.spend(holder.key_id if holder.key_id is not None else holder.name)
@@ -58,7 +79,7 @@ def expensive(request: Request, holder: CurrentActor) -> None:
 Expensive = Depends(expensive)
 
 
-def geocoder(request: Request) -> Geocoder:
+async def geocoder(request: Request) -> Geocoder:
     found: Geocoder = request.app.state.geocoder
     return found
 

@@ -39,3 +39,5 @@ class Settings(BaseSettings):
     retention_days: int | None = 730  # closed cases are erased after this; None: kept
     round_stale_after_s: float = 60.0  # a running round whose worker is silent this long fails
     expensive_requests_per_minute: int = 20  # rounds, imports, publishing, per key, then 429
+    # Requests a serve process works on at once; the others wait their turn (api/limits.py).
+    concurrent_requests: int = Field(default=8, ge=1, le=100)

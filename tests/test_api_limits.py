@@ -1,12 +1,13 @@
-"""The body limit middleware alone (api/limits.py), with hand-made ASGI messages; its 413s
-through the app are in test_api_units.py."""
+"""The middlewares of api/limits.py alone, with hand-made ASGI messages: the body limit (its
+413s through the app are in test_api_units.py) and admission (a real server under many
+clients is in test_served.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from api.limits import BodyLimit
+from api.limits import Admission, BodyLimit
 
 
 def run(messages: list[dict[str, Any]], limit: int) -> tuple[list[bytes], list[dict[str, Any]]]:
@@ -52,3 +53,61 @@ def test_past_the_limit_the_app_is_not_called_and_413_is_sent() -> None:
     seen, sent = run(list(chunks), limit=100)
     assert seen == []
     assert sent[0]["status"] == 413
+
+
+def test_admission_lets_in_at_most_its_number_and_each_in_turn() -> None:
+    """30 requests at once through Admission(3): never more than 3 in the app, every one
+    answered, each turn given back when its response starts, in arrival order."""
+    inside, most_inside, entered = 0, 0, []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        entered.append(scope["path"])
+        await asyncio.sleep(0.001)
+        inside -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.001)  # the body of a slow reader: the turn is already given
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def main() -> list[list[dict[str, Any]]]:
+        admission = Admission(app, most=3)
+        sent: list[list[dict[str, Any]]] = [[] for _ in range(30)]
+
+        async def one(i: int) -> None:
+            async def send(message: dict[str, Any]) -> None:
+                sent[i].append(message)
+
+            await admission({"type": "http", "path": str(i)}, receive_nothing, send)
+
+        await asyncio.gather(*(one(i) for i in range(30)))
+        return sent
+
+    async def receive_nothing() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent = asyncio.run(main())
+    assert most_inside == 3
+    assert entered == [str(i) for i in range(30)]
+    assert all(
+        [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
+        for messages in sent
+    )
+
+
+def test_admission_gives_the_turn_back_when_the_app_fails() -> None:
+    async def failing(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    async def main() -> int:
+        admission = Admission(failing, most=1)
+        failures = 0
+        for _ in range(3):  # with the turn kept, the second call would wait for ever
+            try:
+                await asyncio.wait_for(admission({"type": "http"}, None, None), 5)  # type: ignore[arg-type]
+            except RuntimeError:
+                failures += 1
+        return failures
+
+    assert asyncio.run(main()) == 3

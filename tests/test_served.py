@@ -224,6 +224,23 @@ def test_a_duplicate_sent_at_once_replays_the_first_response(served: Served) -> 
     assert len(stored_references(served.database_url)) == 15
 
 
+def test_many_more_clients_than_connections_all_get_answers(served: Served) -> None:
+    """120 clients at once, each listing units and posting one: every request answered
+    with its success status. With every request let in at once, 100 clients froze the server
+    (each thread waiting for a connection held by a request waiting for a thread) until the
+    pool timed out, then got 500s."""
+
+    def list_then_post(client: httpx.Client, i: int) -> httpx.Response:
+        listed = client.get(f"{served.url}/v1/units", headers=served.landlord)
+        assert listed.status_code == 200, listed.text
+        body = UNIT | {"reference": f"LOT-{i}"}
+        return client.post(f"{served.url}/v1/units", json=body, headers=served.landlord)
+
+    responses = at_once(120, list_then_post)
+    assert [r.status_code for r in responses] == [201] * 120
+    assert len(stored_references(served.database_url)) == 120
+
+
 def queue_and_solve(served: Served, households: int, units: int) -> int:
     with httpx.Client(base_url=served.url, timeout=30) as client:
         for i in range(units):
