@@ -33,8 +33,10 @@ from matcher.chains import (
 from matcher.geo import haversine_km_many, reach_box
 from matcher.rules import (
     EPSILON,
-    SINGLE_STUDIO_MIN_M2,
+    RULES,
     Rule,
+    Scope,
+    fits_as_studio,
     needed_rooms,
     normalise_commune,
     required_surface_m2,
@@ -193,18 +195,13 @@ def pair_checks(
     surface = table.surface[rows]
     size = household.size
     needed_room_count = needed_rooms(household)
-    studio_ok = (
-        (rooms == 1) & (surface + EPSILON >= SINGLE_STUDIO_MIN_M2)
-        if size == 1
-        else np.zeros(rooms.shape, dtype=np.bool_)
-    )
     passes: dict[Rule, BoolArray] = {}
     needed: dict[Rule, FloatArray] = {}
 
     passes[Rule.SURFACE] = surface + EPSILON >= required_surface_m2(size)
     passes[Rule.MIN_ROOMS] = (
         rooms >= needed_room_count - policy.room_shortfall_allowed
-    ) | studio_ok
+    ) | fits_as_studio(size, rooms, surface)
     needed[Rule.MIN_ROOMS] = (needed_room_count - rooms).astype(np.float64)
     passes[Rule.MAX_ROOMS] = rooms <= size + 1
     all_pass = np.ones(rooms.shape, dtype=np.bool_)
@@ -307,17 +304,11 @@ def size_fit_points(
     weights = policy.weights
     mismatch = np.abs(rooms - needed_rooms(household))
     if household.size == 1:
-        studio = (rooms == 1) & (surface >= SINGLE_STUDIO_MIN_M2)
-        mismatch = np.where(studio, 0, mismatch)
+        mismatch = np.where(fits_as_studio(1, rooms, surface), 0, mismatch)
     points: FloatArray = np.rint(
         np.maximum(0.0, weights.size_fit - weights.extra_room_penalty * mismatch)
     )
     return points
-
-
-# Rules that leave holes in a class (or fall on its dearer units): the rest are the same for
-# all of a class's units, so they decide which classes a household accepts.
-PAIR_RULES = (Rule.AFFORDABILITY, Rule.EXCLUDED_COMMUNE, Rule.EXCLUDED_PAIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +348,7 @@ def requirement_profiles(
     chain = table.chain[first_rows]
     accepted = chain >= 0
     for rule, passes in checks.passes.items():
-        if rule not in PAIR_RULES:
+        if RULES[rule].scope is Scope.CLASS:  # the same for all of a class's units
             accepted &= passes[firsts]
     fit = size_fit_points(household, table.rooms[first_rows], table.surface[first_rows], policy)
     key = fit.astype(np.int64) * 2

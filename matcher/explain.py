@@ -8,7 +8,6 @@ A coordinator must be able to read and defend a round. An unmatched household ge
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -25,24 +24,9 @@ from matcher.candidates import (
     checks_of_every_unit,
 )
 from matcher.chains import ChainLayout, PairRuns
-from matcher.rules import Rule
+from matcher.rules import RULES, Rule
 from matcher.score import priority_points, score
-from matcher.types import Instance, Policy, Unmatched
-
-RULE_PHRASES: dict[Rule, str] = {
-    Rule.SURFACE: "under the surface norm",
-    Rule.MIN_ROOMS: "too few rooms",
-    Rule.MAX_ROOMS: "too many rooms (under-occupation)",
-    Rule.WHEELCHAIR: "not wheelchair accessible",
-    Rule.STEP_FREE: "upper floor without elevator",
-    Rule.CARE_DISTANCE: "too far from the care site",
-    Rule.COMMUTE: "too far from a workplace",
-    Rule.AFFORDABILITY: "too expensive for the resources",
-    Rule.EXCLUDED_COMMUNE: "in an excluded commune",
-    Rule.EXCLUDED_PAIR: "refused earlier or forbidden",
-    Rule.LEASE_KIND: "lease kind not accepted",
-    Rule.AVAILABILITY: "not available within the horizon",
-}
+from matcher.types import Household, Instance, Policy, Unmatched
 
 # An outcompeted household's reasons name its best units and what became of them; its
 # detail lists more of them, best first. Not all: a household of a national round can have
@@ -66,7 +50,7 @@ class Relaxation:
 
 
 def _relaxations(
-    household_care_km: float | None,
+    household: Household,
     policy: Policy,
     only_failure: dict[Rule, np.ndarray[Any, Any]],
     needed: dict[Rule, np.ndarray[Any, Any]],
@@ -74,46 +58,20 @@ def _relaxations(
     """For each relaxable rule: units that fail that rule alone, and the least relaxation."""
     found: list[Relaxation] = []
     for rule, failing_alone in only_failure.items():
-        if rule not in needed or not failing_alone.any():
+        relaxable = RULES[rule].relaxable
+        if relaxable is None or rule not in needed or not failing_alone.any():
             continue
         values = needed[rule][failing_alone]
-        if rule is Rule.AFFORDABILITY:
-            values = values[values <= 1.0]  # an effort rate over 100% is no relaxation
+        values = values[values <= relaxable.at_most]
         values = values[np.isfinite(values)]
-        if not values.size:
+        current = relaxable.current(household, policy)
+        if not values.size or current is None:
             continue
-        if rule is Rule.COMMUTE:
-            value = float(math.ceil(values.min()))
-            current = policy.max_commute_km
-            phrase = f"max commute were {value:g} km"
-        elif rule is Rule.CARE_DISTANCE and household_care_km is not None:
-            value = float(math.ceil(values.min()))
-            current = household_care_km
-            phrase = f"the care site's max distance were {value:g} km"
-        elif rule is Rule.AFFORDABILITY:
-            value = math.ceil(values.min() * 1000) / 1000
-            current = policy.max_effort_rate
-            phrase = f"max effort rate were {value:.1%}"
-        elif rule is Rule.MIN_ROOMS:
-            value = float(values.min())
-            current = float(policy.room_shortfall_allowed)
-            phrase = f"a shortfall of {value:g} room(s) were allowed"
-        elif rule is Rule.AVAILABILITY:
-            value = float(values.min())
-            current = float(policy.horizon_days)
-            phrase = f"the horizon were {value:g} days"
-        else:
-            continue
+        value = relaxable.rounded(float(values.min()))
         units = int((values <= value + 1e-9).sum())
         relative = (value - current) / current if current > 0 else value
-        parameter = {
-            Rule.COMMUTE: "max_commute_km",
-            Rule.CARE_DISTANCE: "care_site.max_km",
-            Rule.AFFORDABILITY: "max_effort_rate",
-            Rule.MIN_ROOMS: "room_shortfall_allowed",
-            Rule.AVAILABILITY: "horizon_days",
-        }[rule]
-        found.append(Relaxation(parameter, value, units, relative, phrase))
+        phrase = relaxable.phrase.format(value=value)
+        found.append(Relaxation(relaxable.parameter, value, units, relative, phrase))
     return sorted(found, key=lambda r: (r.relative_change, r.parameter))
 
 
@@ -277,10 +235,7 @@ def explain_unmatched(
         counts = {rule: int(mask.sum()) for rule, mask in failing.items() if mask.any()}
         failure_count = np.sum(list(failing.values()), axis=0)
         only_failure = {rule: mask & (failure_count == 1) for rule, mask in failing.items()}
-        site = household.needs.care_site
-        relaxations = _relaxations(
-            site.max_km if site else None, policy, only_failure, checks.needed
-        )
+        relaxations = _relaxations(household, policy, only_failure, checks.needed)
         reasons = [f"no feasible unit among {len(instance.units)}"]
         if relaxations:
             best = relaxations[0]
@@ -288,7 +243,7 @@ def explain_unmatched(
         else:
             reasons.append("no single policy relaxation would give it a unit")
         reasons += [
-            f"{count} unit(s) {RULE_PHRASES[rule]}"
+            f"{count} unit(s) {RULES[rule].phrase}"
             for rule, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
         explanations.append(

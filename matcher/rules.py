@@ -1,9 +1,12 @@
-"""The hard rules, one function each, on a single (household, unit) pair.
+"""The hard rules: one function each on a single (household, unit) pair, and one table.
 
-Each returns None when the pair passes, or a Violation saying why not and, for the rules whose
-threshold is a policy parameter, the value that parameter would need for the pair to pass (the
-raw material of "2 units fit if max commute were 55 km"). The vectorised candidate generator in
-`candidates.py` must agree with these functions exactly; the tests check that it does.
+Each function returns None when the pair passes, or a Violation saying why not and, for the
+rules whose threshold is a policy parameter, the value that parameter would need for the pair
+to pass (the raw material of "2 units fit if max commute were 55 km"). The table `RULES` says
+the rest of what the matcher knows of a rule: its phrase in explanations, its scope (what its
+verdict depends on, which lets alike units and alike households be handled together) and how
+it is relaxed. The vectorised masks in `candidates.py` must agree with these functions
+exactly; the tests check that they do, and that the scopes are true.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from matcher.geo import haversine_km
 from matcher.types import Household, Policy, Unit
@@ -67,6 +71,13 @@ def needed_rooms(household: Household) -> int:
 SINGLE_STUDIO_MIN_M2 = 25.0
 
 
+def fits_as_studio(size: int, rooms: Any, surface_m2: Any) -> Any:
+    """The single-person studio exception: one room of at least SINGLE_STUDIO_MIN_M2 fits a
+    person alone, whatever the room norm says. Scalars or numpy arrays of rooms and surfaces
+    (then a mask): the rules, the score and the vectorised masks all ask here."""
+    return (size == 1) & (rooms == 1) & (surface_m2 + EPSILON >= SINGLE_STUDIO_MIN_M2)
+
+
 def normalise_commune(name: str) -> str:
     return " ".join(name.replace("-", " ").casefold().split())
 
@@ -80,11 +91,7 @@ def surface(household: Household, unit: Unit, policy: Policy) -> Violation | Non
 
 def min_rooms(household: Household, unit: Unit, policy: Policy) -> Violation | None:
     needed = needed_rooms(household)
-    if (
-        household.size == 1
-        and unit.rooms == 1
-        and unit.surface_m2 + EPSILON >= SINGLE_STUDIO_MIN_M2
-    ):
+    if fits_as_studio(household.size, unit.rooms, unit.surface_m2):
         return None
     if unit.rooms >= needed - policy.room_shortfall_allowed:
         return None
@@ -194,25 +201,122 @@ def availability(household: Household, unit: Unit, policy: Policy) -> Violation 
 
 RuleCheck = Callable[[Household, Unit, Policy], Violation | None]
 
-ALL_RULES: tuple[RuleCheck, ...] = (
-    surface,
-    min_rooms,
-    max_rooms,
-    wheelchair,
-    step_free,
-    care_distance,
-    commute,
-    affordability,
-    excluded_commune,
-    excluded_pair,
-    lease_kind,
-    availability,
-)
+
+class Scope(StrEnum):
+    """What a rule's verdict on a unit depends on, besides the household."""
+
+    # The unit's class (matcher/chains.py): the same for all the units of a class, so a
+    # household accepts or refuses a class whole. Unavailable units are in no class.
+    CLASS = "class"
+    # Where the unit is: passes every unit for a household without that place (workplace,
+    # care site), and such households alone are handled through classes.
+    PLACE = "place"
+    # The unit itself (its cost, its commune, its history with the household): leaves holes
+    # in a class, or falls on its dearer units.
+    UNIT = "unit"
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxable:
+    """How explanations relax a rule: the least value of `parameter` that would let a unit
+    pass, from the values its units need (Violation.needed, or the vectorised `needed`)."""
+
+    parameter: str  # as results name it
+    current: Callable[[Household, Policy], float | None]  # None: nothing to relax
+    rounded: Callable[[float], float]  # the value to propose for the least value needed
+    phrase: str  # completes "n unit(s) would fit if ...", formatted with the value
+    at_most: float = math.inf  # needed values past it are no relaxation
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    check: RuleCheck
+    phrase: str  # completes "n unit(s) ...": what a unit failing the rule is
+    scope: Scope
+    relaxable: Relaxable | None = None
+
+
+def _whole_up(value: float) -> float:
+    return float(math.ceil(value))
+
+
+def _care_km(household: Household, policy: Policy) -> float | None:
+    site = household.needs.care_site
+    return site.max_km if site is not None else None
+
+
+# The rules, in the order explanations count them. Adding a rule: its Rule, its function
+# above, its line here, its vectorised mask (candidates.pair_checks) and its tests.
+RULES: dict[Rule, RuleSpec] = {
+    Rule.SURFACE: RuleSpec(surface, "under the surface norm", Scope.CLASS),
+    Rule.MIN_ROOMS: RuleSpec(
+        min_rooms,
+        "too few rooms",
+        Scope.CLASS,
+        Relaxable(
+            "room_shortfall_allowed",
+            lambda _, policy: float(policy.room_shortfall_allowed),
+            float,
+            "a shortfall of {value:g} room(s) were allowed",
+        ),
+    ),
+    Rule.MAX_ROOMS: RuleSpec(max_rooms, "too many rooms (under-occupation)", Scope.CLASS),
+    Rule.WHEELCHAIR: RuleSpec(wheelchair, "not wheelchair accessible", Scope.CLASS),
+    Rule.STEP_FREE: RuleSpec(step_free, "upper floor without elevator", Scope.CLASS),
+    Rule.CARE_DISTANCE: RuleSpec(
+        care_distance,
+        "too far from the care site",
+        Scope.PLACE,
+        Relaxable(
+            "care_site.max_km",
+            _care_km,
+            _whole_up,
+            "the care site's max distance were {value:g} km",
+        ),
+    ),
+    Rule.COMMUTE: RuleSpec(
+        commute,
+        "too far from a workplace",
+        Scope.PLACE,
+        Relaxable(
+            "max_commute_km",
+            lambda _, policy: policy.max_commute_km,
+            _whole_up,
+            "max commute were {value:g} km",
+        ),
+    ),
+    Rule.AFFORDABILITY: RuleSpec(
+        affordability,
+        "too expensive for the resources",
+        Scope.UNIT,
+        Relaxable(
+            "max_effort_rate",
+            lambda _, policy: policy.max_effort_rate,
+            lambda value: math.ceil(value * 1000) / 1000,
+            "max effort rate were {value:.1%}",
+            at_most=1.0,  # an effort rate over 100% is no relaxation
+        ),
+    ),
+    Rule.EXCLUDED_COMMUNE: RuleSpec(excluded_commune, "in an excluded commune", Scope.UNIT),
+    Rule.EXCLUDED_PAIR: RuleSpec(excluded_pair, "refused earlier or forbidden", Scope.UNIT),
+    Rule.LEASE_KIND: RuleSpec(lease_kind, "lease kind not accepted", Scope.CLASS),
+    Rule.AVAILABILITY: RuleSpec(
+        availability,
+        "not available within the horizon",
+        Scope.CLASS,
+        Relaxable(
+            "horizon_days",
+            lambda _, policy: float(policy.horizon_days),
+            float,
+            "the horizon were {value:g} days",
+        ),
+    ),
+}
 
 
 def violations(household: Household, unit: Unit, policy: Policy) -> list[Violation]:
-    return [v for rule in ALL_RULES if (v := rule(household, unit, policy)) is not None]
+    return [v for spec in RULES.values() if (v := spec.check(household, unit, policy)) is not None]
 
 
 def feasible(household: Household, unit: Unit, policy: Policy) -> bool:
-    return all(rule(household, unit, policy) is None for rule in ALL_RULES)
+    return all(spec.check(household, unit, policy) is None for spec in RULES.values())

@@ -22,7 +22,7 @@ import math
 
 from matcher.geo import haversine_km
 from matcher.rules import (
-    SINGLE_STUDIO_MIN_M2,
+    fits_as_studio,
     needed_rooms,
     net_housing_cost_eur,
     normalise_commune,
@@ -53,7 +53,7 @@ def priority_points(household: Household, policy: Policy) -> dict[str, int]:
 
 
 def room_mismatch(household: Household, unit: Unit) -> int:
-    if household.size == 1 and unit.rooms == 1 and unit.surface_m2 >= SINGLE_STUDIO_MIN_M2:
+    if fits_as_studio(household.size, unit.rooms, unit.surface_m2):
         return 0  # a studio is a fit for one person
     return abs(unit.rooms - needed_rooms(household))
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
+import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from matcher import CareSite, Household, Needs, Point, Policy, Unit, Weights, rules
+from matcher.candidates import requirement_signature
+from matcher.chains import unit_classes
 from matcher.geo import EARTH_RADIUS_KM, haversine_km, reach_box
 from matcher.rules import Rule, needed_rooms, required_surface_m2
 from matcher.score import score_breakdown
+from tests import strategies
 
 POLICY = Policy(round_date=date(2026, 12, 1))
 FAMILY = Household(
@@ -225,3 +229,108 @@ def test_the_reach_box_holds_every_point_within_reach(
     half_lat, half_lon = reach_box(lat, km)
     assert abs(lat2 - lat) <= half_lat
     assert abs((lon2 - lon + 180) % 360 - 180) <= half_lon
+
+
+def test_the_table_has_every_rule_once_in_order() -> None:
+    """Every Rule has its line in RULES, in the enum's order (the order reasons count them)."""
+    assert list(rules.RULES) == list(Rule)
+    assert all(spec.check.__name__ == rule.value for rule, spec in rules.RULES.items())
+
+
+def test_a_relaxable_rule_says_what_it_needs() -> None:
+    """A rule with a relaxation gives its Violation the value its parameter would need."""
+    far = Point(46.5, 3.08)
+    cases = {
+        Rule.MIN_ROOMS: (FAMILY, replace(FLAT, rooms=2)),
+        Rule.CARE_DISTANCE: (
+            replace(FAMILY, needs=Needs(care_site=CareSite(46.5, 3.08, 10))),
+            FLAT,
+        ),
+        Rule.COMMUTE: (replace(FAMILY, workplaces=(far,)), FLAT),
+        Rule.AFFORDABILITY: (replace(FAMILY, monthly_resources_eur=300), FLAT),
+        Rule.AVAILABILITY: (FAMILY, replace(FLAT, available_from=date(2027, 6, 1))),
+    }
+    relaxable = {rule for rule, spec in rules.RULES.items() if spec.relaxable is not None}
+    assert relaxable == set(cases)
+    for rule, (household, unit) in cases.items():
+        (violation,) = [v for v in rules.violations(household, unit, POLICY) if v.rule is rule]
+        assert (violation.needed or 0) > 0
+
+
+# Units drawn from few values of every attribute, so that many share a class: within a class,
+# every attribute the class key leaves out still varies.
+coarse_units = st.builds(
+    Unit,
+    id=st.just("u"),
+    lat=st.sampled_from([45.7, 45.8]),
+    lon=st.sampled_from([3.0, 3.1]),
+    rooms=st.integers(1, 3),
+    surface_m2=st.sampled_from([9.0, 16.0, 24.9, 25.0, 25.0 - 1e-12, 30.0, 52.0]),
+    rent_eur=st.sampled_from([200.0, 450.0]),
+    charges_eur=st.sampled_from([0.0, 90.0]),
+    available_from=st.sampled_from([date(2026, 12, 1), date(2027, 1, 15), date(2027, 9, 1)]),
+    building_id=st.sampled_from(["b1", None]),
+    commune=st.sampled_from(["A", "B"]),
+    floor=st.integers(-1, 2),
+    elevator=st.booleans(),
+    wheelchair_accessible=st.booleans(),
+    in_priority_neighbourhood=st.booleans(),
+    lease_kind=st.sampled_from(["direct", "sliding"]),
+)
+
+
+def class_verdicts(household: Household, unit: Unit) -> dict[Rule, bool]:
+    return {
+        rule: spec.check(household, unit, POLICY) is None
+        for rule, spec in rules.RULES.items()
+        if spec.scope is rules.Scope.CLASS
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(coarse_units, min_size=40, max_size=60),
+    st.lists(strategies.households(0), min_size=1, max_size=3),
+)
+def test_the_class_key_covers_every_class_rule(
+    units: list[Unit], households: list[Household]
+) -> None:
+    """Units of one class (matcher/chains.py) get the same verdict from every rule of scope
+    CLASS, for any household: a rule reading an attribute the key leaves out fails here."""
+    last_day = POLICY.round_date + timedelta(days=POLICY.horizon_days)
+    usable = np.array([u.available_from <= last_day for u in units])
+    classes = unit_classes(units, usable)
+    shared = [c for c in set(classes.tolist()) if c >= 0 and (classes == c).sum() > 1]
+    assume(shared)
+    event(f"classes with several units: {min(len(shared), 5)}+")
+    for household in households:
+        for unit_class in shared:
+            members = [units[i] for i in np.flatnonzero(classes == unit_class)]
+            first = class_verdicts(household, members[0])
+            assert all(class_verdicts(household, other) == first for other in members[1:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(strategies.households(0), strategies.households(1), st.lists(coarse_units, max_size=20))
+def test_households_alike_in_their_signature_get_the_same_class_verdicts(
+    household: Household, other: Household, units: list[Unit]
+) -> None:
+    """Two households with the same requirement signature (what candidates.py shares
+    profiles by) get the same verdict from every rule of scope CLASS on every unit: a rule
+    reading a household attribute the signature leaves out fails here."""
+    alike = replace(
+        other,
+        adults=household.adults,
+        couple=household.couple,
+        children_ages=household.children_ages,
+        accepted_lease_kinds=household.accepted_lease_kinds,
+        needs=replace(
+            other.needs,
+            wheelchair=household.needs.wheelchair,
+            reduced_mobility=household.needs.reduced_mobility,
+        ),
+    )
+    rows = slice(0, len(units))
+    assert requirement_signature(household, rows) == requirement_signature(alike, rows)
+    for unit in units:
+        assert class_verdicts(household, unit) == class_verdicts(alike, unit)
