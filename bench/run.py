@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from bench.instances import make_round
 from bench.load import load_block
 from matcher import flow
-from matcher.candidates import CandidateSet, Pairs, UnitTable, generate_candidates
+from matcher.candidates import CandidateSet, Pairs, generate_candidates
 from matcher.chains import ChainLayout, PairRuns
 from matcher.explain import priorities
 from matcher.flow import FlowNetwork
@@ -41,6 +41,7 @@ from matcher.greedy import by_priority
 from matcher.mip import AssignmentMip, solve_assignment_mip
 from matcher.quota import quota_weights
 from matcher.types import Instance, Policy
+from matcher.unit_table import UnitTable
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.roundfile import parse_round, solve_round_text, to_instance, to_policy
 from services.settings import Settings

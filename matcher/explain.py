@@ -16,17 +16,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.candidates import (
-    CandidateSet,
-    Pairs,
-    UnitTable,
-    barred_units_by_household,
-    checks_of_every_unit,
-)
+from matcher.candidates import CandidateSet, Pairs, barred_units_by_household
 from matcher.chains import ChainLayout, PairRuns
+from matcher.masks import checks_of_every_unit
 from matcher.rules import RULES, Rule
 from matcher.score import priority_points, score
 from matcher.types import Household, Instance, Policy, Unmatched
+from matcher.unit_table import UnitTable
 
 # An outcompeted household's reasons name its best units and what became of them; its
 # detail lists more of them, best first. Not all: a household of a national round can have

@@ -5,7 +5,7 @@ rules whose threshold is a policy parameter, the value that parameter would need
 to pass (the raw material of "2 units fit if max commute were 55 km"). The table `RULES` says
 the rest of what the matcher knows of a rule: its phrase in explanations, its scope (what its
 verdict depends on, which lets alike units and alike households be handled together) and how
-it is relaxed. The vectorised masks in `candidates.py` must agree with these functions
+it is relaxed. The vectorised masks in `masks.py` must agree with these functions
 exactly; the tests check that they do, and that the scopes are true.
 """
 
@@ -246,7 +246,7 @@ def _care_km(household: Household, policy: Policy) -> float | None:
 
 
 # The rules, in the order explanations count them. Adding a rule: its Rule, its function
-# above, its line here, its vectorised mask (candidates.pair_checks) and its tests.
+# above, its line here, its vectorised mask (masks.pair_checks) and its tests.
 RULES: dict[Rule, RuleSpec] = {
     Rule.SURFACE: RuleSpec(surface, "under the surface norm", Scope.CLASS),
     Rule.MIN_ROOMS: RuleSpec(

@@ -13,14 +13,18 @@ score only decides *which* households and *which* units when there is a choice. 
 - preferred_commune: the household asked for this commune;
 - care_proximity: full at the care site, none at its maximum distance.
 
-The same formulas are vectorised in candidates.py; the tests check the two agree.
+The same formulas are vectorised below, over rows of the unit table; the tests check that
+the two agree.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from matcher.geo import haversine_km
+from matcher.masks import PairChecks
 from matcher.rules import (
     fits_as_studio,
     needed_rooms,
@@ -28,6 +32,7 @@ from matcher.rules import (
     normalise_commune,
 )
 from matcher.types import Household, Policy, Unit, Weights
+from matcher.unit_table import BoolArray, FloatArray, IntArray, Rows, UnitTable
 
 STEP_TOLERANCE = 1e-9
 
@@ -104,3 +109,66 @@ def score_breakdown(household: Household, unit: Unit, policy: Policy) -> dict[st
 
 def score(household: Household, unit: Unit, policy: Policy) -> int:
     return sum(score_breakdown(household, unit, policy).values())
+
+
+# The same formulas vectorised, over rows of the unit table: they must give the same points
+# as score_breakdown, pair for pair (the tests check that they do).
+
+
+def size_fit_points(
+    household: Household, rooms: IntArray, surface: FloatArray, policy: Policy
+) -> FloatArray:
+    """size_fit points of units of these rooms and surfaces: score_breakdown's, vectorised."""
+    weights = policy.weights
+    mismatch = np.abs(rooms - needed_rooms(household))
+    if household.size == 1:
+        mismatch = np.where(fits_as_studio(1, rooms, surface), 0, mismatch)
+    points: FloatArray = np.rint(
+        np.maximum(0.0, weights.size_fit - weights.extra_room_penalty * mismatch)
+    )
+    return points
+
+
+def affordability_points(household: Household, cost: FloatArray, policy: Policy) -> FloatArray:
+    """affordability points of units of these costs: score_breakdown's, vectorised."""
+    weights = policy.weights
+    budget = policy.max_effort_rate * household.monthly_resources_eur
+    if budget <= 0:
+        return np.zeros(cost.size)
+    margin = budget - (cost - household.housing_benefit_eur)
+    with np.errstate(over="ignore"):  # a tiny budget: the share left is capped at 1 anyway
+        share_left = np.clip(margin / budget, 0.0, 1.0)
+    steps = weights.affordability_steps
+    share_left = np.floor(share_left * steps + STEP_TOLERANCE) / steps
+    points: FloatArray = np.rint(weights.affordability * share_left)
+    return points
+
+
+def pair_scores(
+    household: Household,
+    table: UnitTable,
+    rows: Rows,
+    checks: PairChecks,
+    keep: BoolArray,
+    policy: Policy,
+) -> IntArray:
+    """Scores of the kept rows: score.score_breakdown, vectorised (same formulas, same rounding)."""
+    weights = policy.weights
+    total = np.full(int(keep.sum()), sum(priority_points(household, policy).values()), np.float64)
+    if checks.workplace_km:
+        commute = np.zeros_like(total)
+        for km in checks.workplace_km:
+            commute += weights.commute * np.maximum(0.0, 1 - km[keep] / policy.max_commute_km)
+        total += np.rint(commute)
+    total += size_fit_points(household, table.rooms[rows][keep], table.surface[rows][keep], policy)
+    total += affordability_points(household, table.cost[rows][keep], policy)
+    preferred = table.codes_of_communes(household.preferred_communes)
+    if preferred.size:
+        hit = np.isin(table.commune_code[rows][keep], preferred)
+        total += np.where(hit, round(weights.preferred_commune), 0)
+    site = household.needs.care_site
+    if site is not None and checks.care_km is not None:
+        total += np.rint(
+            weights.care_proximity * np.maximum(0.0, 1 - checks.care_km[keep] / site.max_km)
+        )
+    return total.astype(np.int64)

@@ -24,13 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.candidates import (
-    MAX_ARCS,
-    CandidateSet,
-    UnitTable,
-    generate_candidates,
-    too_large,
-)
+from matcher.candidates import MAX_ARCS, CandidateSet, generate_candidates, too_large
 from matcher.explain import explain_unmatched, justified_envy_pairs
 from matcher.flow import FlowNetwork
 from matcher.income import is_low_income, with_threshold
@@ -49,6 +43,7 @@ from matcher.types import (
     RoundStats,
     Status,
 )
+from matcher.unit_table import UnitTable
 
 
 def validate(instance: Instance, policy: Policy) -> None:

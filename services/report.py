@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import matcher
-from matcher.candidates import UnitTable, generate_candidates
+from matcher.candidates import generate_candidates
 from matcher.geo import haversine_km
 from matcher.greedy import first_come_first_served
+from matcher.unit_table import UnitTable
 from models import Exclusion, Household, Landlord, MatchRound, RoundStatus, Unit
 from services import maps
 from services.access import Actor

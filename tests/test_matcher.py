@@ -44,19 +44,18 @@ from matcher.candidates import (
     CandidateSet,
     Pairs,
     RoundTooLarge,
-    UnitTable,
     barred_units_by_household,
-    checks_of_every_unit,
     generate_candidates,
-    pair_checks,
 )
 from matcher.chains import PairRuns
 from matcher.flow import FlowNetwork
 from matcher.gap import _alternating_pieces, best_blend
 from matcher.income import annual_resources_per_unit, is_low_income, quota_shortfall, with_threshold
+from matcher.masks import checks_of_every_unit, pair_checks
 from matcher.quota import MultiplierSearch, quota_weights
 from matcher.rules import feasible, violations
 from matcher.score import priority_points, score
+from matcher.unit_table import UnitTable
 from tests.strategies import (
     ROUND_DATE,
     chainable_instances,
@@ -993,7 +992,7 @@ def test_runs_found_by_cost_equal_those_found_row_by_row(data: st.DataObject) ->
     instance = data.draw(chainable_instances(max_households=16, max_units=12))
     policy = data.draw(policies(instance))
     table = UnitTable.build(instance, policy)
-    with patch.object(candidates_module, "_runs_by_cost", lambda *args: None):
+    with patch.object(candidates_module, "runs_by_cost", lambda *args: None):
         row_by_row = generate_candidates(instance, policy, table).every_pair()
     by_cost = generate_candidates(instance, policy, table).every_pair()
 

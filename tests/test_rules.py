@@ -12,9 +12,9 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from matcher import CareSite, Household, Needs, Point, Policy, Unit, Weights, rules
-from matcher.candidates import requirement_signature
 from matcher.chains import unit_classes
 from matcher.geo import EARTH_RADIUS_KM, haversine_km, reach_box
+from matcher.profiles import requirement_signature
 from matcher.rules import Rule, needed_rooms, required_surface_m2
 from matcher.score import score_breakdown
 from tests import strategies
