@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from bench.instances import make_round
 from bench.load import load_block
-from matcher import flow
 from matcher.candidates import CandidateSet, Pairs, generate_candidates
 from matcher.chains import ChainLayout, PairRuns
 from matcher.explain import priorities
@@ -40,7 +38,7 @@ from matcher.flow import FlowNetwork
 from matcher.greedy import by_priority
 from matcher.mip import AssignmentMip, solve_assignment_mip
 from matcher.quota import quota_weights
-from matcher.types import Instance, Policy
+from matcher.types import Instance, Policy, Tuning
 from matcher.unit_table import UnitTable
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.roundfile import parse_round, solve_round_text, to_instance, to_policy
@@ -249,8 +247,8 @@ def run_ours(
     arc in the flow (what the chains save, measured in the same run)."""
     reset_peak_memory()
     started = time.perf_counter()
-    with patch.object(flow, "CHAINING_MIN_ARCS_SAVED", 1 if chains else 2**62):
-        result = solve_round_text(text, geocoder)
+    tuning = Tuning() if chains else Tuning(chaining_min_arcs_saved=2**62)
+    result = solve_round_text(text, geocoder, tuning)
     json.dumps(result)
     return result, time.perf_counter() - started, peak_memory_mb()
 

@@ -5,7 +5,7 @@ dataclasses of `matcher.types`, so the core can be tested and benchmarked alone.
 """
 
 from matcher.flow import SolverError
-from matcher.solve import solve
+from matcher.solving import solve
 from matcher.types import (
     CareSite,
     Household,
@@ -21,6 +21,7 @@ from matcher.types import (
     RoundResult,
     RoundStats,
     Status,
+    Tuning,
     Unit,
     Unmatched,
     Weights,
@@ -42,6 +43,7 @@ __all__ = [
     "RoundStats",
     "SolverError",
     "Status",
+    "Tuning",
     "Unit",
     "Unmatched",
     "Weights",

@@ -21,7 +21,7 @@ from matcher.masks import pair_checks
 from matcher.profiles import Profiles, requirement_profiles, requirement_signature, runs_by_cost
 from matcher.rules import EPSILON, needed_rooms
 from matcher.score import pair_scores
-from matcher.types import Household, Instance, Policy
+from matcher.types import DEFAULT_TUNING, Household, Instance, Policy, Tuning
 from matcher.unit_table import IntArray, Rows, UnitTable
 
 
@@ -168,12 +168,20 @@ def too_large(limit: int) -> RoundTooLarge:
 
 
 def generate_candidates(
-    instance: Instance, policy: Policy, table: UnitTable, max_arcs: int = MAX_ARCS
+    instance: Instance,
+    policy: Policy,
+    table: UnitTable,
+    max_arcs: int = MAX_ARCS,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> CandidateSet:
     singles: list[Pairs] = []
     runs: list[PairRuns] = []
     registry = ChainRegistry(
-        table.classes, table.unit_class, table.class_position, table.cost[table.row_of_unit]
+        table.classes,
+        table.unit_class,
+        table.class_position,
+        table.cost[table.row_of_unit],
+        tuning.max_profiles,
     )
     known_profiles: dict[Hashable, Profiles] = {}
     barred = barred_units_by_household(instance, policy)

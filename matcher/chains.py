@@ -18,9 +18,9 @@ run's dearest unit; the chain runs down to the cheaper units:
 
 Households share profiles (measured at 50,000 x 50,000 over 8 regions: 72 profiles over 207
 classes), so a unit sits in a few chains, one node in each, all feeding the unit. A chain is
-cut into blocks of CHAIN_BLOCK units, those into blocks of CHAIN_BLOCK blocks, and so on (see
+cut into blocks of Tuning.chain_block units, those into blocks of as many blocks, and so on (see
 `UnitChains`): the household enters at its unit, which leads down its own block, and at each
-level at the block just below its own. So no path walks more than about CHAIN_BLOCK nodes a
+level at the block just below its own. So no path walks more than about Tuning.chain_block nodes a
 level, which OR-tools' cost scaling takes much less time over than a long chain.
 
 Every path through the chain ends on a unit the household can afford, scoring at least what
@@ -55,16 +55,6 @@ Int32Array = NDArray[np.int32]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
-
-# Measured at 20,000 x 20,000 over 8 regions (class chains of up to 1,288 units): a solve took
-# 35 s on plain chains, 20 s with one level of blocks of 12, 21 s with blocks of 64, 22 s with
-# blocks of sqrt(chain length). Profile chains are longer (up to thousands of units at 50,000
-# x 50,000), where one level of blocks measured twice the solve time of the class chains'.
-CHAIN_BLOCK = 12
-
-# Each profile's chain keeps a position per unit while candidates are generated (4 bytes a
-# unit): past this many profiles, households fall back to their classes' own chains.
-MAX_PROFILES = 1_000
 
 # Every surface the rules compare with: units between two of them are alike to every household.
 SURFACE_THRESHOLDS = np.array(
@@ -163,9 +153,15 @@ class ChainRegistry:
     classes it scores alike but for cost), its units sorted by cost as a class's are."""
 
     def __init__(
-        self, classes: ChainLayout, unit_class: IntArray, class_position: IntArray, cost: FloatArray
+        self,
+        classes: ChainLayout,
+        unit_class: IntArray,
+        class_position: IntArray,
+        cost: FloatArray,
+        max_profiles: int,
     ) -> None:
         self.classes = classes
+        self.max_profiles = max_profiles
         self.unit_class = unit_class
         self.class_position = class_position
         self.cost = cost
@@ -176,12 +172,12 @@ class ChainRegistry:
 
     def chain_of(self, classes: tuple[int, ...]) -> tuple[int, NDArray[np.integer[Any]]] | None:
         """The chain of a profile (its id and each unit's position in it); None once the
-        registry holds MAX_PROFILES chains (then the classes' own chains serve)."""
+        registry holds max_profiles chains (then the classes' own chains serve)."""
         if len(classes) == 1:
             return classes[0], self.class_position
         known = self.profile_ids.get(classes)
         if known is None:
-            if len(self.profiles) >= MAX_PROFILES:
+            if len(self.profiles) >= self.max_profiles:
                 return None
             starts = self.classes.chain_starts
             units = np.concatenate(
@@ -409,8 +405,7 @@ class UnitChains:
     run_group_offset: IntArray  # where the run's group starts among the runs' pairs
 
     @classmethod
-    def build(cls, explicit: int, runs: PairRuns, layout: ChainLayout) -> UnitChains:
-        block = CHAIN_BLOCK
+    def build(cls, explicit: int, runs: PairRuns, layout: ChainLayout, block: int) -> UnitChains:
         assert block >= 2, "blocks of one unit would never end"
         lengths = layout.chain_lengths()
         chain_starts = layout.chain_starts[:-1]

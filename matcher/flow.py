@@ -30,13 +30,9 @@ from ortools.graph.python import min_cost_flow
 
 from matcher.candidates import CandidateSet, Pairs
 from matcher.chains import UnitChains
-from matcher.types import Instance, Policy
+from matcher.types import DEFAULT_TUNING, Instance, Policy, Tuning
 
 IntArray = NDArray[np.int64]
-
-
-# Chaining pays when it saves arcs; tests set this below zero to chain every round.
-CHAINING_MIN_ARCS_SAVED = 1
 
 
 class SolverError(RuntimeError):
@@ -68,6 +64,7 @@ class FlowNetwork:
         policy: Policy,
         candidates: CandidateSet,
         pinned: dict[int, int],
+        tuning: Tuning = DEFAULT_TUNING,
     ) -> FlowNetwork:
         """The round's network. Where the candidates' runs save arcs it is chained, and holds
         only the single pairs one by one (`expanded` makes the runs' pairs too)."""
@@ -99,7 +96,7 @@ class FlowNetwork:
 
         # chains add 2 arcs a slot (one unit's place in one chain)
         arcs_saved = runs.pair_count - len(runs) - 2 * candidates.layout.slots
-        chained = len(runs) > 0 and arcs_saved >= CHAINING_MIN_ARCS_SAVED
+        chained = len(runs) > 0 and arcs_saved >= tuning.chaining_min_arcs_saved
         if not chained:
             single = Pairs.joined([single, Pairs(*runs.pairs(candidates.layout))])
         network = cls(
@@ -113,7 +110,9 @@ class FlowNetwork:
         )
         if not chained:
             return network
-        chains = UnitChains.build(single.household.size, runs, candidates.layout)
+        chains = UnitChains.build(
+            single.household.size, runs, candidates.layout, tuning.chain_block
+        )
         return replace(network, chained=ChainedGraph.build(network, chains))
 
     def with_unit_capacity(self, unit_capacity: IntArray) -> FlowNetwork:

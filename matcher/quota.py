@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from matcher.flow import FlowNetwork
 from matcher.gap import Anchor, best_blend, close_gap
 from matcher.income import is_low_income, quota_shortfall
-from matcher.types import IncomeQuota, Instance, Policy
+from matcher.types import DEFAULT_TUNING, IncomeQuota, Instance, Policy, Tuning
 
 SCALE = 1000
 MAX_SOLVES = 40
@@ -236,8 +236,7 @@ class MultiplierSearch:
 # rounds first search on a sample, then start their own search bracketed around its result:
 # 10 steps became 5 at 5,000 x 5,000, and 12 became 8 at 10,000 x 10,000. A sample of 100
 # pairs per household estimates closer (1,133) but costs more than the step it saves.
-SAMPLED_ABOVE_PAIRS = 1_000_000
-SAMPLE_PAIRS_PER_HOUSEHOLD = 25
+# (Tuning.sampled_above_pairs says how large is large, and the sample's size.)
 
 
 def _estimate(
@@ -246,12 +245,13 @@ def _estimate(
     q: NDArray[np.int64],
     q_pinned: int,
     cardinality_value: int,
+    pairs_per_household: int,
     seed: int,
     deadline: float,
 ) -> tuple[int | None, str]:
     """The best multiplier of a random sample of the pairs (None if the sample cannot meet
     the quota housing as many as it can), and a note saying so."""
-    share = SAMPLE_PAIRS_PER_HOUSEHOLD * network.households / max(network.pairs, 1)
+    share = pairs_per_household * network.households / max(network.pairs, 1)
     rng = np.random.default_rng(seed)
     kept = np.flatnonzero(rng.random(network.pairs, dtype=np.float32) < share)
     sample = network.restricted(kept)
@@ -287,6 +287,7 @@ def solve_with_quota(
     big_m: int,
     unconstrained: NDArray[np.bool_],
     cover_weight: int = 0,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> QuotaOutcome:
     """`unconstrained` is the round's optimum without the quota: the solve at multiplier 0
     (same optimum with big_m), which need not be done again.
@@ -338,9 +339,16 @@ def solve_with_quota(
     earlier_solves = 0
     if low.slack < 0:
         guess = None
-        if network.pairs > SAMPLED_ABOVE_PAIRS and not cover_weight:
+        if network.pairs > tuning.sampled_above_pairs and not cover_weight:
             guess, estimate_note = _estimate(
-                network, base, q, q_pinned, cardinality_value, policy.seed, deadline
+                network,
+                base,
+                q,
+                q_pinned,
+                cardinality_value,
+                tuning.sample_pairs_per_household,
+                policy.seed,
+                deadline,
             )
         low, high = search.bracket(low, guess, deadline)
         if high is None and search.network.size is not None:

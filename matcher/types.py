@@ -168,6 +168,32 @@ class PinOutcome:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How the matcher lays out and searches a round: what changes its speed and memory,
+    never its result. The defaults are what was measured best; tests and benchmarks pass
+    others (every round chained, small blocks, no sampling) to reach every path."""
+
+    # Chain a round's runs when that saves at least this many arcs (chains add 2 arcs a
+    # slot); at or below zero every round with runs is chained, past its arcs none is.
+    chaining_min_arcs_saved: int = 1
+    # Units a block of a chain holds, at every level (at least 2). Measured at 20,000 x
+    # 20,000 over 8 regions (class chains of up to 1,288 units): a solve took 35 s on plain
+    # chains, 20 s with one level of blocks of 12, 21 s with blocks of 64, 22 s with blocks
+    # of sqrt(chain length).
+    chain_block: int = 12
+    # Each profile's chain keeps a position per unit while candidates are generated (4 bytes
+    # a unit): past this many profiles, households fall back to their classes' own chains.
+    max_profiles: int = 1_000
+    # Quota rounds with more pairs than this start their multiplier search from a sample's
+    # (matcher/quota.py says what that saves), of this many pairs a household.
+    sampled_above_pairs: int = 1_000_000
+    sample_pairs_per_household: int = 25
+
+
+DEFAULT_TUNING = Tuning()
+
+
 class Status(enum.StrEnum):
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"  # a solution, not proven optimal (time limit)

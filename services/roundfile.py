@@ -433,12 +433,17 @@ def _quota_effect(effect: matcher.QuotaEffect | None) -> QuotaEffectOut | None:
     return QuotaEffectOut(**{name: getattr(effect, name) for name in QuotaEffectOut.model_fields})
 
 
-def solve_round_text(text: str, geocoder: Geocoder) -> dict[str, Any]:
-    """JSON text in, result dict out: what `housing-match solve` does."""
+def solve_round_text(
+    text: str, geocoder: Geocoder, tuning: matcher.Tuning | None = None
+) -> dict[str, Any]:
+    """JSON text in, result dict out: what `housing-match solve` does (`tuning`: the
+    benchmark's, to compare layouts)."""
     round_in = parse_round(text)
     instance = to_instance(round_in, geocoder)
     try:
-        result = matcher.solve(instance, to_policy(round_in.policy))
+        result = matcher.solve(
+            instance, to_policy(round_in.policy), tuning=tuning or matcher.Tuning()
+        )
     except ValueError as error:
         raise InvalidRoundFile([("$.policy", str(error))]) from None
     return result_to_json(result)

@@ -5,10 +5,7 @@ whole round written from the rules (not from the flow)."""
 from __future__ import annotations
 
 import math
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import date
 from fractions import Fraction
@@ -32,12 +29,12 @@ from matcher import (
     Policy,
     RoundResult,
     Status,
+    Tuning,
     Unit,
-    chains,
     check,
-    flow,
     quota,
     solve,
+    solving,
 )
 from matcher import candidates as candidates_module
 from matcher.candidates import (
@@ -67,20 +64,15 @@ from tests.strategies import (
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@contextmanager
-def always_chain(block: int) -> Iterator[None]:
+def always_chained(block: int, max_profiles: int = Tuning().max_profiles) -> Tuning:
     """Chain every round where some pairs can be chained, not only where it saves arcs, in
     blocks of `block` units (small blocks: the chain of blocks matters on small rounds)."""
-    with (
-        patch.object(flow, "CHAINING_MIN_ARCS_SAVED", -(10**9)),
-        patch.object(chains, "CHAIN_BLOCK", block),
-    ):
-        yield
+    return Tuning(chaining_min_arcs_saved=-(10**9), chain_block=block, max_profiles=max_profiles)
 
 
-blocks = st.sampled_from([2, 3, chains.CHAIN_BLOCK])
+blocks = st.sampled_from([2, 3, Tuning().chain_block])
 # how many profile chains a round may register before falling back to class chains
-profile_limits = st.sampled_from([chains.MAX_PROFILES, 0, 1])
+profile_limits = st.sampled_from([Tuning().max_profiles, 0, 1])
 
 
 def feasible_pairs(instance: Instance, policy: Policy) -> list[tuple[int, int]]:
@@ -556,11 +548,8 @@ def test_income_quota_search_started_from_a_sample_still_ends_optimal(
     starts."""
     instance, policy = binding_quota_round(data, max_households=16, max_units=12)
     per_household = data.draw(st.integers(1, 3))
-    with (
-        patch.object(quota, "SAMPLED_ABOVE_PAIRS", 0),
-        patch.object(quota, "SAMPLE_PAIRS_PER_HOUSEHOLD", per_household),
-    ):
-        result = solve(instance, policy)
+    sampled = Tuning(sampled_above_pairs=0, sample_pairs_per_household=per_household)
+    result = solve(instance, policy, tuning=sampled)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
     assert objective_of(instance, policy, result) == best_by_cp_sat(instance, policy)
@@ -605,8 +594,8 @@ def test_a_quota_round_given_no_time_still_meets_the_quota(data: st.DataObject) 
     one), keeps every rule, and says it was stopped unless it happens to be proven optimal."""
     instance, policy = binding_quota_round(data, max_households=16, max_units=12)
     policy = replace(policy, time_limit_s=1e-9)
-    with patch.object(quota, "SAMPLED_ABOVE_PAIRS", 0 if data.draw(st.booleans()) else 10**9):
-        result = solve(instance, policy)
+    sampled = Tuning(sampled_above_pairs=0 if data.draw(st.booleans()) else 10**9)
+    result = solve(instance, policy, tuning=sampled)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal or any("time limit" in note for note in result.notes)
 
@@ -747,16 +736,13 @@ def test_chained_rounds_are_valid_and_equal_the_exhaustive_optimum(data: st.Data
     """Households without a workplace enter chains of a unit class's units instead of one
     arc per pair (matcher/chains.py): the round is still valid, houses the maximum and
     equals the exhaustive optimum, with or without the quota, and with profile chains or
-    (past MAX_PROFILES) class chains."""
+    (past Tuning.max_profiles) class chains."""
     instance = data.draw(chainable_instances(max_households=6, max_units=5))
     policy = data.draw(policies(instance, allow_pins=False))
     if data.draw(st.booleans()):
         policy = replace(policy, income_quota=data.draw(quotas), max_effort_rate=0.5)
-    with (
-        always_chain(data.draw(blocks)),
-        patch.object(chains, "MAX_PROFILES", data.draw(profile_limits)),
-    ):
-        result = solve(instance, policy)
+    tuning = always_chained(data.draw(blocks), data.draw(profile_limits))
+    result = solve(instance, policy, tuning=tuning)
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
     assert objective_of(instance, policy, result) == best_by_exhaustive_search(instance, policy)
@@ -774,8 +760,7 @@ def test_chained_quota_rounds_equal_cp_sat(data: st.DataObject) -> None:
         max_effort_rate=0.5,
         pinned_pairs=frozenset(),
     )
-    with always_chain(data.draw(blocks)):
-        result = solve(instance, policy)
+    result = solve(instance, policy, tuning=always_chained(data.draw(blocks)))
     assert check.violations(instance, policy, result) == []
     assert result.stats.optimal
     assert objective_of(instance, policy, result) == best_by_cp_sat(instance, policy)
@@ -795,8 +780,7 @@ def test_a_chained_flow_is_worth_exactly_the_best_flow_of_the_pairs(data: st.Dat
     # hold the quota's term alike.
     policy = replace(data.draw(policies(instance)), income_quota=income_quota)
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    with always_chain(data.draw(blocks)):
-        compact = FlowNetwork.build(instance, policy, candidates, {})
+    compact = FlowNetwork.build(instance, policy, candidates, {}, always_chained(data.draw(blocks)))
     assume(compact.chained is not None)  # some household without a place has a unit
     network = compact.expanded()
     pairs = replace(network, chained=None)
@@ -870,8 +854,7 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
     instance = Instance(households, units)
     policy = Policy(round_date=ROUND_DATE)
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    with always_chain(2):
-        network = FlowNetwork.build(instance, policy, candidates, {})
+    network = FlowNetwork.build(instance, policy, candidates, {}, always_chained(2))
     assert network.chained is not None
     unit_chains = network.chained.chains
     # rich (budget 700): 300 and 310 leave 5 tenths, 400 leaves 4, 600 and 620 leave 1:
@@ -879,8 +862,7 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
     # 300. fond: 620 scores more than 600.
     assert len(unit_chains.runs) == 4
     assert network.pair_household[: unit_chains.explicit].tolist() == [2] * 4 + [3] * 5
-    with always_chain(2):
-        result = solve(instance, policy)
+    result = solve(instance, policy, tuning=always_chained(2))
     assert objective_of(instance, policy, result) == best_by_exhaustive_search(instance, policy)
 
 
@@ -919,8 +901,7 @@ def test_households_accepting_several_classes_alike_share_one_chain() -> None:
         (1, chains_by_units[("u320", "u380")], 0, 0),
         (1, chains_by_units[("u320", "u380")], 1, 1),
     ]
-    with always_chain(2):
-        result = solve(instance, policy)
+    result = solve(instance, policy, tuning=always_chained(2))
     assert objective_of(instance, policy, result) == best_by_exhaustive_search(instance, policy)
 
 
@@ -929,12 +910,13 @@ def test_households_accepting_several_classes_alike_share_one_chain() -> None:
 def test_runs_stand_for_exactly_the_feasible_pairs(data: st.DataObject) -> None:
     """On rounds where most pairs are held as runs: every feasible pair is found once, with
     score(); `contains` and `best_pairs_of` agree with the scalar rules; every pair of a run
-    shares its score and its unit is among the class's cheapest. Past MAX_PROFILES profile
+    shares its score and its unit is among the class's cheapest. Past Tuning.max_profiles profile
     chains (drawn small here), households fall back to their classes' chains."""
     instance = data.draw(chainable_instances())
     policy = data.draw(policies(instance))
-    with patch.object(chains, "MAX_PROFILES", data.draw(profile_limits)):
-        candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
+    tuning = Tuning(max_profiles=data.draw(profile_limits))
+    table = UnitTable.build(instance, policy)
+    candidates = generate_candidates(instance, policy, table, tuning=tuning)
     expected = {
         (h, u): score(instance.households[h], instance.units[u], policy)
         for h, u in feasible_pairs(instance, policy)
@@ -1016,8 +998,7 @@ def test_justified_envy_counts_every_envious_pair(data: st.DataObject) -> None:
     scalar rules and scores."""
     instance = data.draw(chainable_instances())
     policy = data.draw(policies(instance))
-    with always_chain(data.draw(blocks)):
-        result = solve(instance, policy)
+    result = solve(instance, policy, tuning=always_chained(data.draw(blocks)))
     household_index = {h.id: i for i, h in enumerate(instance.households)}
     unit_index = {u.id: i for i, u in enumerate(instance.units)}
     own = {household_index[m.household]: unit_index[m.unit] for m in result.matches}
@@ -1061,8 +1042,7 @@ def test_pins_on_pairs_held_as_runs_are_kept(data: st.DataObject) -> None:
     u = int(candidates.layout.unit_at(candidates.runs.chain[run : run + 1], np.r_[position])[0])
     pin = (instance.households[h].id, instance.units[u].id)
     policy = replace(policy, pinned_pairs=frozenset({pin}))
-    with always_chain(data.draw(blocks)):
-        result = solve(instance, policy)
+    result = solve(instance, policy, tuning=always_chained(data.draw(blocks)))
     assert check.violations(instance, policy, result) == []
     assert [p.applied for p in result.pins] == [True]
     assert pin in {(m.household, m.unit) for m in result.matches}
@@ -1184,8 +1164,8 @@ def test_every_outcompeted_household_is_told_true_units_and_what_kept_them(
     instance, policy = data.draw(competing_rounds(chainable=chainable))
     if data.draw(st.booleans()):
         policy = replace(policy, income_quota=data.draw(quotas))
-    with always_chain(data.draw(blocks)) if chainable else nullcontext():
-        result = solve(instance, policy)
+    tuning = always_chained(data.draw(blocks)) if chainable else Tuning()
+    result = solve(instance, policy, tuning=tuning)
     assert check.violations(instance, policy, result) == []
     assume(check_outcompeted(instance, policy, result) > 0)
 
@@ -1274,9 +1254,8 @@ def test_a_household_entering_a_block_is_placed_before_one_passing_through() -> 
     instance = Instance((rich, modest), units)
     policy = Policy(round_date=ROUND_DATE)
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
-    with always_chain(2):
-        network = FlowNetwork.build(instance, policy, candidates, {})
-        result = solve(instance, policy)
+    network = FlowNetwork.build(instance, policy, candidates, {}, always_chained(2))
+    result = solve(instance, policy, tuning=always_chained(2))
     assert network.chained is not None
     unit_chains = network.chained.chains
     assert unit_chains.runs.household.tolist() == [0, 1]  # one run each
@@ -1304,7 +1283,6 @@ def test_a_quota_round_too_large_to_hold_pair_by_pair_stops_with_a_clear_error()
     """The quota weighs pairs one by one: a round whose runs stand for more pairs than can be
     held stops with the same message as one too large to generate, not by exhausting the
     machine."""
-    solve_module = sys.modules["matcher.solve"]
     units = alike_units(300, 310, 320)
     poor = Household(
         id="poor",
@@ -1321,7 +1299,7 @@ def test_a_quota_round_too_large_to_hold_pair_by_pair_stops_with_a_clear_error()
     assert candidates.arcs < 6  # held as runs
     assert check.violations(instance, policy, solve(instance, policy)) == []
     with (
-        patch.object(solve_module, "MAX_ARCS", candidates.arcs),
+        patch.object(solving, "MAX_ARCS", candidates.arcs),
         pytest.raises(RoundTooLarge, match=r"more than \d feasible pairs.*split it"),
     ):
         solve(instance, policy)

@@ -32,6 +32,7 @@ from matcher.quota import SCALE, multipliers_fit, quota_met, solve_with_quota
 from matcher.rules import violations
 from matcher.score import score_breakdown
 from matcher.types import (
+    DEFAULT_TUNING,
     IncomeQuota,
     Instance,
     Match,
@@ -42,6 +43,7 @@ from matcher.types import (
     RoundResult,
     RoundStats,
     Status,
+    Tuning,
 )
 from matcher.unit_table import UnitTable
 
@@ -177,7 +179,11 @@ def quota_warnings(instance: Instance, quota: IncomeQuota, low: int) -> list[str
 
 
 def _assign(
-    instance: Instance, policy: Policy, network: FlowNetwork, pinned: dict[int, int]
+    instance: Instance,
+    policy: Policy,
+    network: FlowNetwork,
+    pinned: dict[int, int],
+    tuning: Tuning,
 ) -> Solution:
     def pairs(households: NDArray[Any], units: NDArray[Any]) -> list[tuple[int, int]]:
         return list(zip(households.tolist(), units.tolist(), strict=True))
@@ -238,7 +244,7 @@ def _assign(
                 "large to weigh both exactly"
             )
     outcome = solve_with_quota(
-        network, instance, policy, quota, pinned, big_m, unconstrained, cover_weight
+        network, instance, policy, quota, pinned, big_m, unconstrained, cover_weight, tuning
     )
     notes.append(f"income quota: {outcome.solves} flow solves (Lagrangian relaxation)")
     if outcome.estimate_note:
@@ -305,7 +311,10 @@ def _ranked_matches(
 
 
 def solve(
-    instance: Instance, policy: Policy, on_phase: Callable[[Phase], None] | None = None
+    instance: Instance,
+    policy: Policy,
+    on_phase: Callable[[Phase], None] | None = None,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> RoundResult:
     """The optimal round: most households housed, then the highest total score.
 
@@ -313,7 +322,7 @@ def solve(
     asking for what the core does not support). An instance with nothing feasible is a
     result with status NO_CANDIDATES and a reason for every household, not an error.
     `on_phase`, if given, is told when each phase starts (a progress display: a large
-    round spends minutes in some of them).
+    round spends minutes in some of them). `tuning` changes how fast, never what.
     """
 
     def entering(phase: Phase) -> None:
@@ -328,13 +337,13 @@ def solve(
             policy, income_quota=with_threshold(policy.income_quota, instance.households)
         )
     table = UnitTable.build(instance, policy)
-    candidates = generate_candidates(instance, policy, table)
+    candidates = generate_candidates(instance, policy, table, tuning=tuning)
     generated = perf_counter()
 
     entering("solving")
     pinned, pin_outcomes = _apply_pins(instance, policy, candidates)
-    network = FlowNetwork.build(instance, policy, candidates, pinned)
-    solution = _assign(instance, policy, network, pinned)
+    network = FlowNetwork.build(instance, policy, candidates, pinned, tuning)
+    solution = _assign(instance, policy, network, pinned, tuning)
     assignment = list(pinned.items()) + solution.pairs
     solved = perf_counter()
 
