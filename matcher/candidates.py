@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from matcher.chains import ChainLayout, ChainRegistry, PairRuns
 from matcher.masks import pair_checks
 from matcher.profiles import Profiles, requirement_profiles, requirement_signature, runs_by_cost
-from matcher.rules import EPSILON, needed_rooms
+from matcher.rules import EPSILON, needed_rooms, passes_every_unit_but_by_class_and_cost
 from matcher.score import pair_scores
 from matcher.types import DEFAULT_TUNING, Household, Instance, Policy, Tuning
 from matcher.unit_table import IntArray, Rows, UnitTable
@@ -193,11 +193,11 @@ def generate_candidates(
         placeless = not household.workplaces and household.needs.care_site is None
         signature = requirement_signature(household, rows) if placeless else None
         profiles = known_profiles.get(signature) if signature is not None else None
+        barred_units = barred.get(h_index, set())
         if (
             profiles is not None
-            and not household.excluded_communes
-            and not household.preferred_communes
-            and h_index not in barred
+            and not household.preferred_communes  # a score that varies within a class
+            and passes_every_unit_but_by_class_and_cost(household, barred_units)
         ):
             by_cost = runs_by_cost(household, h_index, profiles, registry, table, policy)
             if by_cost is not None:
@@ -206,7 +206,7 @@ def generate_candidates(
                 if arcs > max_arcs:
                     raise too_large(max_arcs)
                 continue
-        checks = pair_checks(household, table, rows, policy, barred.get(h_index, set()))
+        checks = pair_checks(household, table, rows, policy, barred_units)
         keep = checks.feasible()
         if not keep.any():
             continue

@@ -208,11 +208,12 @@ class Scope(StrEnum):
     # The unit's class (matcher/chains.py): the same for all the units of a class, so a
     # household accepts or refuses a class whole. Unavailable units are in no class.
     CLASS = "class"
-    # Where the unit is: passes every unit for a household without that place (workplace,
-    # care site), and such households alone are handled through classes.
+    # The unit's cost alone, passing up to some cost: chains are sorted by cost, so a
+    # household passes a prefix of each, found by binary search (profiles.runs_by_cost).
+    COST = "cost"
+    # Where the unit is (distance to a workplace, a care site).
     PLACE = "place"
-    # The unit itself (its cost, its commune, its history with the household): leaves holes
-    # in a class, or falls on its dearer units.
+    # The unit itself (its commune, its history with the household): leaves holes in a class.
     UNIT = "unit"
 
 
@@ -228,12 +229,18 @@ class Relaxable:
     at_most: float = math.inf  # needed values past it are no relaxation
 
 
+# Whether a rule passes every unit for a household (given the units barred to it): only
+# such households are handled through classes and costs, never unit by unit.
+PassesEveryUnit = Callable[[Household, set[int]], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
     check: RuleCheck
     phrase: str  # completes "n unit(s) ...": what a unit failing the rule is
     scope: Scope
     relaxable: Relaxable | None = None
+    passes_every_unit: PassesEveryUnit | None = None  # required for scopes PLACE and UNIT
 
 
 def _whole_up(value: float) -> float:
@@ -273,6 +280,7 @@ RULES: dict[Rule, RuleSpec] = {
             _whole_up,
             "the care site's max distance were {value:g} km",
         ),
+        lambda household, _: household.needs.care_site is None,
     ),
     Rule.COMMUTE: RuleSpec(
         commute,
@@ -284,11 +292,12 @@ RULES: dict[Rule, RuleSpec] = {
             _whole_up,
             "max commute were {value:g} km",
         ),
+        lambda household, _: not household.workplaces,
     ),
     Rule.AFFORDABILITY: RuleSpec(
         affordability,
         "too expensive for the resources",
-        Scope.UNIT,
+        Scope.COST,
         Relaxable(
             "max_effort_rate",
             lambda _, policy: policy.max_effort_rate,
@@ -297,8 +306,18 @@ RULES: dict[Rule, RuleSpec] = {
             at_most=1.0,  # an effort rate over 100% is no relaxation
         ),
     ),
-    Rule.EXCLUDED_COMMUNE: RuleSpec(excluded_commune, "in an excluded commune", Scope.UNIT),
-    Rule.EXCLUDED_PAIR: RuleSpec(excluded_pair, "refused earlier or forbidden", Scope.UNIT),
+    Rule.EXCLUDED_COMMUNE: RuleSpec(
+        excluded_commune,
+        "in an excluded commune",
+        Scope.UNIT,
+        passes_every_unit=lambda household, _: not household.excluded_communes,
+    ),
+    Rule.EXCLUDED_PAIR: RuleSpec(
+        excluded_pair,
+        "refused earlier or forbidden",
+        Scope.UNIT,
+        passes_every_unit=lambda _, barred_units: not barred_units,
+    ),
     Rule.LEASE_KIND: RuleSpec(lease_kind, "lease kind not accepted", Scope.CLASS),
     Rule.AVAILABILITY: RuleSpec(
         availability,
@@ -312,6 +331,16 @@ RULES: dict[Rule, RuleSpec] = {
         ),
     ),
 }
+
+
+def passes_every_unit_but_by_class_and_cost(household: Household, barred_units: set[int]) -> bool:
+    """Whether every rule of scope PLACE or UNIT passes every unit for this household: its
+    pairs are then decided by the units' classes and costs alone."""
+    return all(
+        spec.passes_every_unit is not None and spec.passes_every_unit(household, barred_units)
+        for spec in RULES.values()
+        if spec.scope in (Scope.PLACE, Scope.UNIT)
+    )
 
 
 def violations(household: Household, unit: Unit, policy: Policy) -> list[Violation]:

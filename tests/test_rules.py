@@ -232,9 +232,13 @@ def test_the_reach_box_holds_every_point_within_reach(
 
 
 def test_the_table_has_every_rule_once_in_order() -> None:
-    """Every Rule has its line in RULES, in the enum's order (the order reasons count them)."""
+    """Every Rule has its line in RULES, in the enum's order (the order reasons count them),
+    and every rule of scope PLACE or UNIT says when it passes every unit."""
     assert list(rules.RULES) == list(Rule)
     assert all(spec.check.__name__ == rule.value for rule, spec in rules.RULES.items())
+    for spec in rules.RULES.values():
+        needs_it = spec.scope in (rules.Scope.PLACE, rules.Scope.UNIT)
+        assert (spec.passes_every_unit is not None) == needs_it
 
 
 def test_a_relaxable_rule_says_what_it_needs() -> None:
@@ -334,3 +338,19 @@ def test_households_alike_in_their_signature_get_the_same_class_verdicts(
     assert requirement_signature(household, rows) == requirement_signature(alike, rows)
     for unit in units:
         assert class_verdicts(household, unit) == class_verdicts(alike, unit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(strategies.households(0), st.lists(coarse_units, min_size=1, max_size=20), st.data())
+def test_a_rule_that_says_it_passes_every_unit_does(
+    household: Household, units: list[Unit], data: st.DataObject
+) -> None:
+    """Where a rule's passes_every_unit says so, the rule passes every unit: households alike
+    but for such rules are then handled through classes and costs (candidates.py)."""
+    refused = data.draw(st.sets(st.integers(0, len(units) - 1), max_size=2))
+    named = [replace(unit, id=f"u{i}") for i, unit in enumerate(units)]
+    policy = replace(POLICY, excluded_pairs=frozenset((household.id, f"u{i}") for i in refused))
+    for rule, spec in rules.RULES.items():
+        if spec.passes_every_unit is not None and spec.passes_every_unit(household, refused):
+            event(f"{rule} passes every unit")
+            assert all(spec.check(household, unit, policy) is None for unit in named)
