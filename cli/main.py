@@ -12,11 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import ApiKey, ApiRole, LeaseKind, migrate
+from models import ApiRole, LeaseKind, migrate
 from models.db import make_engine, session_factory, transaction
 from services.access import SYSTEM, Actor, create_key, revoke_key
 from services.errors import InvalidImport, InvalidInput, NotFound
@@ -149,8 +148,10 @@ def keys_list(database_url: DatabaseOption = None) -> None:
     settings = _settings(database_url)
     factory = _sessions(settings)
     table = Table("prefix", "role", "owner", "revoked", "created")
+    from services.admin import list_keys
+
     with transaction(factory) as session:
-        for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+        for key in list_keys(session, SYSTEM):
             table.add_row(
                 key.prefix, str(key.role), key.owner, str(key.revoked), str(key.created_at)
             )
@@ -481,7 +482,7 @@ def import_units_command(
 ) -> None:
     """One landlord's vacant units (as that landlord): a template, any spreadsheet with
     known columns, or an RPLS extract. A unit already posted is updated if its row changed."""
-    from models import Landlord
+    from services.admin import landlord_named
     from services.units import UnitDefaults, import_landlord_units
 
     settings = _settings(database_url)
@@ -499,9 +500,7 @@ def import_units_command(
         raise typer.Exit(2) from None
 
     def run(session: Session, name: str, data: bytes) -> Imported[Any]:
-        owner = session.scalars(select(Landlord).where(Landlord.name == landlord)).first()
-        if owner is None:
-            raise NotFound("landlord", landlord)
+        owner = landlord_named(session, landlord)
         holder = Actor(None, ApiRole.LANDLORD, "command line", landlord_id=owner.id)
         return import_landlord_units(session, holder, name, data, geocoder, defaults)
 

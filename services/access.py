@@ -11,33 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ApiKey, ApiRole, AuditEvent, Landlord
-from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from models import ApiKey, ApiRole, Landlord
+from services import audit
+from services.actors import SYSTEM, Actor
+from services.errors import InvalidInput, NotFound, Unauthenticated
+
+__all__ = ["SYSTEM", "Actor", "authenticate", "create_key", "revoke_key"]
 
 PREFIX_LENGTH = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is making a request: recorded in the audit trail, checked by every use case."""
-
-    key_id: int | None
-    role: ApiRole
-    name: str
-    landlord_id: int | None = None
-
-    def require(self, *roles: ApiRole) -> None:
-        if self.role not in roles:
-            raise Forbidden(f"a {self.role} key may not do this")
-
-
-SYSTEM = Actor(key_id=None, role=ApiRole.ADMIN, name="system")
 
 
 def _hash(token: str) -> str:
@@ -72,14 +58,13 @@ def create_key(
     )
     session.add(key)
     session.flush()
-    session.add(
-        AuditEvent(
-            actor=by,
-            action="api_key.created",
-            entity="api_key",
-            entity_id=key.prefix,
-            after={"role": str(role), "owner": owner, "landlord_id": landlord_id},
-        )
+    audit.record(
+        session,
+        by,
+        "api_key.created",
+        "api_key",
+        key.prefix,
+        after={"role": str(role), "owner": owner, "landlord_id": landlord_id},
     )
     return key, token
 
@@ -91,15 +76,14 @@ def revoke_key(session: Session, prefix: str, by: str = "system") -> ApiKey:
     if not key.revoked:
         key.revoked = True
         key.revoked_at = datetime.now(UTC)
-        session.add(
-            AuditEvent(
-                actor=by,
-                action="api_key.revoked",
-                entity="api_key",
-                entity_id=prefix,
-                before={"revoked": False},
-                after={"revoked": True},
-            )
+        audit.record(
+            session,
+            by,
+            "api_key.revoked",
+            "api_key",
+            prefix,
+            before={"revoked": False},
+            after={"revoked": True},
         )
     session.flush()
     return key

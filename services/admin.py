@@ -37,6 +37,14 @@ def list_landlords(session: Session, actor: Actor) -> Sequence[Landlord]:
     return session.scalars(select(Landlord).order_by(Landlord.name)).all()
 
 
+def landlord_named(session: Session, name: str) -> Landlord:
+    """The landlord of this name (the command line names landlords, the API numbers them)."""
+    found = session.scalars(select(Landlord).where(Landlord.name == name)).first()
+    if found is None:
+        raise NotFound("landlord", name)
+    return found
+
+
 def list_keys(session: Session, actor: Actor) -> Sequence[ApiKey]:
     actor.require(ApiRole.ADMIN)
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()

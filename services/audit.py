@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
-from services.access import SYSTEM, Actor
+from services.actors import SYSTEM, Actor
 
 __all__ = ["SYSTEM", "record", "snapshot", "view"]
 
@@ -42,16 +42,18 @@ def view(row: object) -> dict[str, Any]:
 
 def record(
     session: Session,
-    actor: Actor,
+    actor: Actor | str,
     action: str,
     entity: str,
     entity_id: object,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
+    """An event of the trail. `actor` is a key's holder, or the name of a process acting on
+    its own (the round worker, an operator's command)."""
     session.add(
         AuditEvent(
-            actor=f"{actor.role}:{actor.name}",
+            actor=actor if isinstance(actor, str) else f"{actor.role}:{actor.name}",
             action=action,
             entity=entity,
             entity_id=str(entity_id),

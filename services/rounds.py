@@ -15,7 +15,6 @@ import matcher
 from matcher.income import quota_shortfall
 from models import (
     ApiRole,
-    AuditEvent,
     Exclusion,
     Household,
     HouseholdStatus,
@@ -208,14 +207,13 @@ def store_result(session: Session, match_round: MatchRound, document: dict[str, 
     match_round.statistics = document["stats"]
     match_round.status = RoundStatus.SOLVED
     match_round.finished_at = datetime.now(UTC)
-    session.add(
-        AuditEvent(
-            actor=match_round.worker or "system",
-            action="round.solved",
-            entity="match_round",
-            entity_id=str(match_round.id),
-            after={"status": "solved", "matched": document["stats"]["matched"]},
-        )
+    audit.record(
+        session,
+        match_round.worker or "system",
+        "round.solved",
+        "match_round",
+        match_round.id,
+        after={"status": "solved", "matched": document["stats"]["matched"]},
     )
     session.flush()
 

@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import AuditEvent, MatchRound, RoundStatus
+from models import MatchRound, RoundStatus
+from services import audit
 from services.erasure import PURGED_PER_PASS, purge_closed
 from services.proposals import expire_overdue
 from services.rounds import compute_round, store_result
@@ -52,14 +53,13 @@ class RoundWorker:
                 query = query.where(MatchRound.heartbeat_at < limit)
             stale = session.scalars(query).all()
             for round_id in stale:
-                session.add(
-                    AuditEvent(
-                        actor=self.name,
-                        action="round.reaped",
-                        entity="match_round",
-                        entity_id=str(round_id),
-                        after={"status": "failed", "error": "worker stopped responding"},
-                    )
+                audit.record(
+                    session,
+                    self.name,
+                    "round.reaped",
+                    "match_round",
+                    round_id,
+                    after={"status": "failed", "error": "worker stopped responding"},
                 )
             if stale:
                 session.execute(
@@ -151,14 +151,13 @@ class RoundWorker:
                         finished_at=datetime.now(UTC),
                     )
                 )
-                session.add(
-                    AuditEvent(
-                        actor=self.name,
-                        action="round.failed",
-                        entity="match_round",
-                        entity_id=str(round_id),
-                        after={"status": "failed", "error": type(error).__name__},
-                    )
+                audit.record(
+                    session,
+                    self.name,
+                    "round.failed",
+                    "match_round",
+                    round_id,
+                    after={"status": "failed", "error": type(error).__name__},
                 )
         finally:
             done.set()

@@ -14,7 +14,7 @@ from api.deps import (
     RowId,
     UploadedFile,
 )
-from api.routes.units import CONFLICT, PROBLEMS, import_body
+from api.routes.openapi import CONFLICT, PROBLEMS, import_body
 from api.schemas import (
     HOUSEHOLD_EXAMPLE,
     HouseholdOut,

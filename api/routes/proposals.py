@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 
 from api.deps import CurrentActor, DbSession, RowId
-from api.routes.units import CONFLICT, PROBLEMS
+from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     CommissionDecision,
     HouseholdAnswer,

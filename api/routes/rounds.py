@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, DbSession, Expensive, RowId
-from api.routes.units import CONFLICT, PROBLEMS
+from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, RoundPage, problem
 from models import MatchRound, RoundStatus
 from services import exports, report, rounds

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from api.deps import (
     CurrentActor,
@@ -17,6 +16,7 @@ from api.deps import (
     UploadedFile,
 )
 from api.idempotency import remember, replay_or_claim
+from api.routes.openapi import CONFLICT, PROBLEMS, import_body
 from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
 from services import units
@@ -25,35 +25,7 @@ from services.units import UnitDefaults
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: problem("Missing, unknown or revoked API key"),
-    403: problem("This role may not do this"),
-    413: problem("Request body over the size limit (HOUSING_MATCH_MAX_REQUEST_BYTES)"),
-    422: problem("Invalid field, named in `errors`"),
-    429: problem("Too many failed authentications, or expensive requests: see Retry-After"),
-}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such unit among yours")}
-CONFLICT: dict[int | str, dict[str, Any]] = {409: problem("Clashes with the unit's current state")}
-
-
-def import_body(record: type[BaseModel], example: dict[str, Any], csv: str) -> dict[str, Any]:
-    """OpenAPI of an import body: a JSON array of records, CSV text (UTF-8 or Windows-1252,
-    ',' ';' or tab, French or English headers) or a spreadsheet (XLSX, ODS)."""
-    spreadsheet = {"schema": {"type": "string", "format": "binary"}}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "text/csv": {"schema": {"type": "string"}, "example": csv},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": spreadsheet,
-                "application/vnd.oasis.opendocument.spreadsheet": spreadsheet,
-                "application/json": {
-                    "schema": {"type": "array", "items": record.model_json_schema()},
-                    "example": [example],
-                },
-            },
-        }
-    }
 
 
 UnitBody = Annotated[UnitRecord, Body(openapi_examples={"T3": {"value": UNIT_EXAMPLE}})]
