@@ -202,8 +202,9 @@ class ProposalForCoordinator(BaseModel):
 
 
 class HouseholdForLandlord(BaseModel):
-    """What a commission needs to decide, and nothing else: no health details, no
-    workplaces. Without the household's consent, no reference or application number."""
+    """What a commission needs to decide (services.proposals.seen_by_landlord)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     reference: str | None
     application_number: str | None
@@ -217,6 +218,8 @@ class HouseholdForLandlord(BaseModel):
 
 
 class ProposalForLandlord(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     unit_id: int
     unit_reference: str

@@ -10,6 +10,7 @@ refusal or rejection bars the pair from later rounds (an Exclusion).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -48,6 +49,66 @@ def accessibility_met(household: Household, unit: Unit) -> bool:
     matcher_unit = to_matcher_unit(unit, landlord_name="")
     return all(
         rule(matcher_household, matcher_unit, NO_POLICY) is None for rule in (wheelchair, step_free)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdSeenByLandlord:
+    """What a commission needs to decide, and nothing else: no health details, no
+    workplaces. Without the household's consent, no reference or application number."""
+
+    reference: str | None
+    application_number: str | None
+    size: int
+    adults: int
+    couple: bool
+    children_ages: list[int]
+    monthly_resources_eur: float
+    housing_benefit_eur: float
+    unit_meets_accessibility_needs: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalSeenByLandlord:
+    id: int
+    unit_id: int
+    unit_reference: str
+    lease_kind: str
+    rank: int
+    status: str
+    household_answer: str | None
+    commission_answer: str | None
+    reason_code: str | None
+    respond_by: date | None
+    household: HouseholdSeenByLandlord
+
+
+def seen_by_landlord(proposal: Proposal) -> ProposalSeenByLandlord:
+    """A proposal as its landlord may see it: the data-minimisation rule, in one place."""
+    household, unit = proposal.household, proposal.unit
+    consent = household.consent_to_share
+    return ProposalSeenByLandlord(
+        id=proposal.id,
+        unit_id=unit.id,
+        unit_reference=unit.reference,
+        lease_kind=str(unit.lease_kind),
+        rank=proposal.rank,
+        status=str(proposal.status),
+        household_answer=proposal.household_answer,
+        commission_answer=proposal.commission_answer,
+        reason_code=proposal.reason_code,
+        respond_by=proposal.respond_by,
+        household=HouseholdSeenByLandlord(
+            reference=household.reference if consent else None,
+            application_number=household.application_number if consent else None,
+            size=household.size,
+            adults=household.adults,
+            couple=household.couple,
+            children_ages=list(household.children_ages),
+            monthly_resources_eur=float(household.monthly_resources_eur),
+            housing_benefit_eur=float(household.housing_benefit_eur),
+            unit_meets_accessibility_needs=accessibility_met(household, unit),
+        ),
     )
 
 

@@ -13,13 +13,12 @@ from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     CommissionDecision,
     HouseholdAnswer,
-    HouseholdForLandlord,
     ProposalForCoordinator,
     ProposalForLandlord,
     ProposalPage,
     problem,
 )
-from models import ApiRole, ProposalStatus
+from models import ApiRole, Proposal, ProposalStatus
 from services import proposals
 from services.access import Actor
 
@@ -27,34 +26,10 @@ router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such proposal among yours")}
 
 
-def view(actor: Actor, proposal: Any) -> ProposalForCoordinator | ProposalForLandlord:
-    household, unit = proposal.household, proposal.unit
+def view(actor: Actor, proposal: Proposal) -> ProposalForCoordinator | ProposalForLandlord:
     if actor.role is ApiRole.LANDLORD:
-        meets = proposals.accessibility_met(household, unit)
-        consent = household.consent_to_share
-        return ProposalForLandlord(
-            id=proposal.id,
-            unit_id=unit.id,
-            unit_reference=unit.reference,
-            lease_kind=str(unit.lease_kind),
-            rank=proposal.rank,
-            status=str(proposal.status),
-            household_answer=proposal.household_answer,
-            commission_answer=proposal.commission_answer,
-            reason_code=proposal.reason_code,
-            respond_by=proposal.respond_by,
-            household=HouseholdForLandlord(
-                reference=household.reference if consent else None,
-                application_number=household.application_number if consent else None,
-                size=household.size,
-                adults=household.adults,
-                couple=household.couple,
-                children_ages=list(household.children_ages),
-                monthly_resources_eur=float(household.monthly_resources_eur),
-                housing_benefit_eur=float(household.housing_benefit_eur),
-                unit_meets_accessibility_needs=meets,
-            ),
-        )
+        return ProposalForLandlord.model_validate(proposals.seen_by_landlord(proposal))
+    household, unit = proposal.household, proposal.unit
     return ProposalForCoordinator(
         id=proposal.id,
         round_id=proposal.round_id,
