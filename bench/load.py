@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -445,6 +446,20 @@ def write_into_docs(block: str) -> None:
     DOCS.write_text(updated, encoding="utf-8")
 
 
+def new_unit(headers: dict[str, str], processes: int, number: int) -> bytes:
+    """POST of a new unit, its reference unique over the run."""
+    unit = {
+        "reference": f"LOAD-{processes}-{number}",
+        "commune": "Riom",
+        "postcode": "63200",
+        "rooms": 2,
+        "surface_m2": 45,
+        "rent_eur": 300,
+        "available_from": "2026-12-01",
+    }
+    return http_request("POST", "/v1/units", headers, unit)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--processes", default="1,2", help="server processes to try")
@@ -473,20 +488,7 @@ def main() -> None:
                     ("GET /v1/units?limit=50", lambda _: units_page, 200),
                     (
                         "POST /v1/units",
-                        lambda i, p=processes: http_request(
-                            "POST",
-                            "/v1/units",
-                            keys.landlord,
-                            {
-                                "reference": f"LOAD-{p}-{i}",
-                                "commune": "Riom",
-                                "postcode": "63200",
-                                "rooms": 2,
-                                "surface_m2": 45,
-                                "rent_eur": 300,
-                                "available_from": "2026-12-01",
-                            },
-                        ),
+                        partial(new_unit, keys.landlord, processes),
                         201,
                     ),
                     (

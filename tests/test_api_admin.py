@@ -136,7 +136,7 @@ def test_healthz_and_the_api_say_when_the_database_is_unusable(
     from services.settings import Settings
 
     empty = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}", run_worker=False)
-    with TestClient(create_app(empty, geocoder=geocoder)) as test_client:  # type: ignore[arg-type]
+    with TestClient(create_app(empty, geocoder=geocoder)) as test_client:
         health = test_client.get("/healthz")
     assert health.status_code == 503
     assert "run `housing-match db upgrade`" in health.json()["database"]
@@ -144,7 +144,7 @@ def test_healthz_and_the_api_say_when_the_database_is_unusable(
     gone = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/test", run_worker=False)
     with TestClient(
         create_app(gone, geocoder=geocoder), raise_server_exceptions=False
-    ) as test_client:  # type: ignore[arg-type]
+    ) as test_client:
         health = test_client.get("/healthz")
         units = test_client.get("/v1/units", headers={"Authorization": "Bearer hm_x"})
     assert health.status_code == 503
@@ -182,7 +182,7 @@ def test_unexpected_errors_leave_no_trace(geocoder: object) -> None:
     from api.app import create_app
     from services.settings import Settings
 
-    app = create_app(Settings(database_url="sqlite://", run_worker=False), geocoder=geocoder)  # type: ignore[arg-type]
+    app = create_app(Settings(database_url="sqlite://", run_worker=False), geocoder=geocoder)
 
     @app.get("/boom")
     def boom() -> None:

@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import positive_data_acceptance
 
 from tests.api import auth
@@ -33,8 +34,8 @@ def problems_of(schema: Any, headers: dict[str, str], examples: int, **call: Any
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())
-        def check(case: schemathesis.Case) -> None:
-            case.headers = {**(case.headers or {}), **headers}
+        def check(case: schemathesis.Case[Any]) -> None:
+            case.headers = CaseInsensitiveDict({**dict(case.headers or {}), **headers})
             response = case.call(**call)
             assert response.status_code < 500, response.text[:300]
             case.validate_response(response, excluded_checks=EXCLUDED_CHECKS)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.limits import Admission, BodyLimit
+from api.limits import Admission, BodyLimit, Message
 
 
-def run(messages: list[dict[str, Any]], limit: int) -> tuple[list[bytes], list[dict[str, Any]]]:
+def run(messages: list[dict[str, Any]], limit: int) -> tuple[list[bytes], list[Message]]:
     """What the app received as its body (one entry per call of the app) and what was sent."""
     seen: list[bytes] = []
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         message = await receive()
@@ -22,7 +22,7 @@ def run(messages: list[dict[str, Any]], limit: int) -> tuple[list[bytes], list[d
     async def receive() -> dict[str, Any]:
         return messages.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {"type": "http", "path": "/v1/units/import", "headers": []}
@@ -41,7 +41,7 @@ def test_a_body_in_chunks_reaches_the_app_whole() -> None:
 
 def test_a_client_gone_mid_body_reaches_no_app() -> None:
     """A truncated file must not be imported as if it were whole."""
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"type": "http.request", "body": b"reference\nLOT-1\n", "more_body": True},
         {"type": "http.disconnect"},
     ]
@@ -71,12 +71,12 @@ def test_admission_lets_in_at_most_its_number_and_each_in_turn() -> None:
         await asyncio.sleep(0.001)  # the body of a slow reader: the turn is already given
         await send({"type": "http.response.body", "body": b"ok"})
 
-    async def main() -> list[list[dict[str, Any]]]:
+    async def main() -> list[list[Message]]:
         admission = Admission(app, most=3)
-        sent: list[list[dict[str, Any]]] = [[] for _ in range(30)]
+        sent: list[list[Message]] = [[] for _ in range(30)]
 
         async def one(i: int) -> None:
-            async def send(message: dict[str, Any]) -> None:
+            async def send(message: Message) -> None:
                 sent[i].append(message)
 
             await admission({"type": "http", "path": str(i)}, receive_nothing, send)

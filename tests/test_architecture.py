@@ -1,4 +1,4 @@
-"""The dependency direction of STYLE.md holds: import-linter contracts in pyproject.toml."""
+"""The dependency direction holds: the import-linter contracts of pyproject.toml."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -39,7 +40,10 @@ def test_demo_is_repeatable(tmp_path: Path) -> None:
     document = (tmp_path / "demo-round.json").read_text()
     second = runner.invoke(app, ["demo", "--workdir", str(tmp_path)])
     assert first.exit_code == second.exit_code == 0
-    strip = lambda text: {k: v for k, v in json.loads(text).items() if k != "stats"}  # noqa: E731
+
+    def strip(text: str) -> dict[str, Any]:
+        return {k: v for k, v in json.loads(text).items() if k != "stats"}
+
     assert strip(document) == strip((tmp_path / "demo-round.json").read_text())
 
 

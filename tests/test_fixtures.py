@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +20,11 @@ def units(fixtures_dir: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def households(fixtures_dir: Path) -> list[dict]:  # type: ignore[type-arg]
-    return json.loads((fixtures_dir / "households.json").read_text(encoding="utf-8"))
+def households(fixtures_dir: Path) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads(
+        (fixtures_dir / "households.json").read_text(encoding="utf-8")
+    )
+    return loaded
 
 
 def test_units_spread_over_communes_with_a_realistic_typology(units: list[dict[str, str]]) -> None:

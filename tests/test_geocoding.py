@@ -47,6 +47,7 @@ def test_queries_with_postcode_street_or_spelling_variants(
 ) -> None:
     """Postcodes, street prefixes, case, accents and 'St' abbreviations are understood."""
     location = geocoder.geocode(query)
+    assert isinstance(location, Location)
     assert location.raw["insee_code"] == insee_code
 
 

@@ -217,7 +217,9 @@ def best_by_cp_sat(instance: Instance, policy: Policy) -> tuple[int, ...]:
             >= share.numerator * sum(x[i] for i in outside)
         )
     big = sum(scores) + 1
-    objective = sum((big + s) * v for s, v in zip(scores, x, strict=True))
+    objective: cp_model.LinearExpr | int = sum(
+        (big + s) * v for s, v in zip(scores, x, strict=True)
+    )
     covered = [model.new_bool_var(f"c{u}") for u in range(len(instance.units))]
     if fills_units_first(policy):
         for u, cover in enumerate(covered):

@@ -76,7 +76,7 @@ def demo_round(session: Session, geocoder: GazetteerGeocoder, fixtures_dir: Path
 def test_the_report_loads_nothing_and_runs_nothing(session: Session, demo_round: int) -> None:
     """No script, no stylesheet link, no image, no address of any kind: it opens offline."""
     for language in ("fr", "en"):
-        html = render_report(session, COORDINATOR, demo_round, language)  # type: ignore[arg-type]
+        html = render_report(session, COORDINATOR, demo_round, language)
         page = parsed(html)
         assert page.fetched == []
         assert not page.tags & {"script", "link", "img", "iframe", "object", "embed"}
@@ -89,7 +89,10 @@ def test_the_report_shows_the_stored_result(session: Session, demo_round: int) -
     """Its figures and tables are those of the round's result; the comparison is computed."""
     from models import MatchRound
 
-    result: dict[str, Any] = session.get(MatchRound, demo_round).result  # type: ignore[union-attr]
+    stored = session.get(MatchRound, demo_round)
+    assert stored is not None
+    assert stored.result is not None
+    result: dict[str, Any] = stored.result
     html = render_report(session, COORDINATOR, demo_round, "en")
     page = parsed(html)
     assert page.rows["matches"] == len(result["matches"]) > 0

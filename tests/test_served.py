@@ -333,7 +333,7 @@ def round_status(served: Served, round_id: int) -> dict[str, Any]:
 
 def wait_for(served: Served, round_id: int, statuses: set[str], within_s: float) -> str:
     deadline = time.monotonic() + within_s
-    while (status := round_status(served, round_id)["status"]) not in statuses:
+    while (status := str(round_status(served, round_id)["status"])) not in statuses:
         assert time.monotonic() < deadline, f"round {round_id} still {status} after {within_s} s"
         time.sleep(0.05)
     return status

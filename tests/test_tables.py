@@ -57,7 +57,7 @@ def test_every_csv_dialect_reads_to_the_same_record(text: str, encoding: str) ->
     rows = read_table("units.csv", text.encode(encoding), UnitRecord, max_rows=10)
     assert [(row.line, row.fields) for row in rows] == [(2, EXPECTED)]
     record = UnitRecord.model_validate(rows[0].fields)
-    assert (record.surface_m2, record.available_from) == (61.5, date(2026, 12, 1))
+    assert (record.surface_m2, record.available_from) == (Decimal("61.5"), date(2026, 12, 1))
 
 
 def test_a_spreadsheet_reads_its_first_sheet_with_typed_cells() -> None:
@@ -78,7 +78,7 @@ def test_a_spreadsheet_reads_its_first_sheet_with_typed_cells() -> None:
     assert [row.line for row in rows] == [2, 4]
     first, second = (UnitRecord.model_validate(row.fields) for row in rows)
     assert (first.postcode, first.rooms, first.available_from) == ("63200", 3, date(2026, 12, 1))
-    assert (second.rent_eur, second.available_from) == (300, date(2026, 12, 1))
+    assert (second.rent_eur, second.available_from) == (Decimal(300), date(2026, 12, 1))
 
 
 def test_household_lists_and_yes_no_in_csv() -> None:
@@ -90,7 +90,7 @@ def test_household_lists_and_yes_no_in_csv() -> None:
     rows = read_table("households.csv", text.encode("cp1252"), HouseholdRecord, max_rows=10)
     record = HouseholdRecord.model_validate(rows[0].fields)
     assert (record.adults, record.couple, record.children_ages) == (2, True, [4, 9])
-    assert (record.monthly_resources_eur, record.urgent) == (1234.5, False)
+    assert (record.monthly_resources_eur, record.urgent) == (Decimal("1234.5"), False)
     assert record.registered_on == date(2026, 9, 15)
 
 
@@ -202,7 +202,7 @@ def test_an_rpls_extract_reads_as_units() -> None:
     assert (second.floor, second.address) == (2, "4 AV DE LA REPUBLIQUE")
     assert first.available_from == date.today()  # RPLS has no availability date
     assert first.lease_kind == second.lease_kind == "sliding"
-    assert (first.elevator, first.charges_eur) == (False, 0)  # the record's defaults
+    assert (first.elevator, first.charges_eur) == (False, Decimal(0))  # the record's defaults
 
 
 def test_an_rpls_extract_imports_through_the_api(client: TestClient, keys: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from services import templates
@@ -16,7 +17,10 @@ from services.imports import import_households, import_landlords, import_units
 from services.records import HouseholdRecord, UnitRecord
 from services.tables import column_path, field_aliases, header_key
 
-RECORDS = {"households": HouseholdRecord, "units": UnitRecord}
+RECORDS: dict[templates.Kind, type[BaseModel]] = {
+    "households": HouseholdRecord,
+    "units": UnitRecord,
+}
 
 
 @pytest.mark.parametrize("kind", ["households", "units"])
