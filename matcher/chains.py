@@ -191,7 +191,7 @@ class ChainRegistry:
             self.profile_positions.append(position)
         return len(self.classes.chain_starts) - 1 + known, self.profile_positions[known]
 
-    def chain_units(self, chain: int) -> tuple[IntArray, FloatArray]:
+    def units_by_cost(self, chain: int) -> tuple[IntArray, FloatArray]:
         """A chain's units, cheapest first, and their costs."""
         if (known := self.units_and_costs.get(chain)) is not None:
             return known
@@ -379,7 +379,7 @@ class PairRuns:
 class UnitChains:
     """The flow's view of a round's runs: the nodes and arcs that lead down each chain, the
     entry arcs, and how to turn a chain flow back into pair positions (the runs' pairs come
-    after `explicit` pairs held one by one).
+    after `single` pairs held one by one).
 
     Nodes: slot s is node s; the blocks come after. A chain is cut into blocks of `block`
     units, the blocks into blocks of `block` blocks, and so on up to a top level of at most
@@ -390,7 +390,7 @@ class UnitChains:
     together they reach every position up to p, and no path walks more than about `block`
     nodes a level."""
 
-    explicit: int  # pairs held one by one: positions 0 .. explicit - 1
+    single: int  # pairs held one by one: positions 0 .. single - 1
     runs: PairRuns
     layout: ChainLayout
     block: int
@@ -405,7 +405,7 @@ class UnitChains:
     run_group_offset: IntArray  # where the run's group starts among the runs' pairs
 
     @classmethod
-    def build(cls, explicit: int, runs: PairRuns, layout: ChainLayout, block: int) -> UnitChains:
+    def build(cls, single: int, runs: PairRuns, layout: ChainLayout, block: int) -> UnitChains:
         assert block >= 2, "blocks of one unit would never end"
         lengths = layout.chain_lengths()
         chain_starts = layout.chain_starts[:-1]
@@ -461,7 +461,7 @@ class UnitChains:
             nodes += int(count.sum())
             below_first, below_count = first, count
         return cls(
-            explicit=explicit,
+            single=single,
             runs=runs,
             layout=layout,
             block=block,
@@ -485,7 +485,7 @@ class UnitChains:
         """Each run's profit, for profits of every pair position, or None when the profits
         are not alike within every run or rise with the cost within a group: then only one
         arc per pair is exact."""
-        chained = np.asarray(pair_profits[self.explicit :], dtype=np.int64)
+        chained = np.asarray(pair_profits[self.single :], dtype=np.int64)
         sizes = self.runs.sizes()
         run_profit: IntArray = chained[self.runs.offsets() + sizes - 1]
         if not np.array_equal(chained, np.repeat(run_profit, sizes)):
@@ -550,4 +550,4 @@ class UnitChains:
                 chosen.append(int(self.run_group_offset[taken]) + position)
         if pool or next_entry < len(waiting):
             raise ValueError("households entered a chain whose units did not take them")
-        return self.explicit + np.array(chosen, dtype=np.int64)
+        return self.single + np.array(chosen, dtype=np.int64)

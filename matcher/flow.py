@@ -155,7 +155,7 @@ class FlowNetwork:
     @property
     def compact(self) -> bool:
         """Whether the runs' pairs are left to the chains, not held one by one."""
-        return self.chained is not None and self.pair_household.size == self.chained.chains.explicit
+        return self.chained is not None and self.pair_household.size == self.chained.chains.single
 
     def expanded(self) -> FlowNetwork:
         """The same network holding every pair one by one (the income quota weighs pairs)."""
@@ -179,7 +179,7 @@ class FlowNetwork:
         if not held.all():
             assert self.chained is not None
             chains = self.chained.chains
-            offset = positions[~held] - chains.explicit
+            offset = positions[~held] - chains.single
             offsets = chains.runs.offsets()
             run = np.searchsorted(offsets, offset, side="right") - 1
             households[~held] = chains.runs.household[run]
@@ -209,7 +209,7 @@ class FlowNetwork:
     def pairs(self) -> int:
         if self.compact:
             assert self.chained is not None
-            return self.chained.chains.explicit + self.chained.chains.chained
+            return self.chained.chains.single + self.chained.chains.chained
         return int(self.pair_household.size)
 
     def of_size(self, size: int | None) -> FlowNetwork:
@@ -587,17 +587,17 @@ class ChainedGraph:
 
     chains: UnitChains
     arc_count: int
-    explicit_arcs: slice
+    single_arcs: slice
     entry_arcs: slice  # household -> chain node, one per entry of chains.entry_run
     feed_arcs: slice  # slot -> its unit, slot by slot
 
     @property
     def weighted_arcs(self) -> slice:
-        return slice(self.explicit_arcs.start, self.entry_arcs.stop)
+        return slice(self.single_arcs.start, self.entry_arcs.stop)
 
     def profits(self, pair_profits: NDArray[np.integer[Any]], run_profits: IntArray) -> IntArray:
         profits = np.zeros(self.arc_count, dtype=np.int64)
-        profits[self.explicit_arcs] = pair_profits[: self.chains.explicit]
+        profits[self.single_arcs] = pair_profits[: self.chains.single]
         profits[self.entry_arcs] = run_profits[self.chains.entry_run]
         return profits
 
@@ -606,14 +606,14 @@ class ChainedGraph:
         household_node, unit_node = 1, 1 + network.households
         chain_node = network.sink + 1
         layout = chains.layout
-        explicit = slice(0, chains.explicit)
+        single = slice(0, chains.single)
         before, after = network.outer_arcs()
         return [
             before,
             Arcs(
-                household_node + network.pair_household[explicit],
-                unit_node + network.pair_unit[explicit],
-                np.ones(chains.explicit, dtype=np.int64),
+                household_node + network.pair_household[single],
+                unit_node + network.pair_unit[single],
+                np.ones(chains.single, dtype=np.int64),
             ),
             Arcs(
                 household_node + chains.runs.household[chains.entry_run],
@@ -639,7 +639,7 @@ class ChainedGraph:
     def build(cls, network: FlowNetwork, chains: UnitChains) -> ChainedGraph:
         sizes = [
             network.households,  # source -> household
-            chains.explicit,
+            chains.single,
             chains.entry_run.size,
             chains.tails.size,
             chains.layout.slots,
@@ -649,7 +649,7 @@ class ChainedGraph:
         return cls(
             chains=chains,
             arc_count=int(ends[-1]),
-            explicit_arcs=slice(int(ends[0]), int(ends[1])),
+            single_arcs=slice(int(ends[0]), int(ends[1])),
             entry_arcs=slice(int(ends[1]), int(ends[2])),
             feed_arcs=slice(int(ends[3]), int(ends[4])),
         )
@@ -662,12 +662,12 @@ class ChainedGraph:
 
     def pairs_of(self, flow: min_cost_flow.SimpleMinCostFlow) -> IntArray:
         """Positions of the pairs a solved flow on this graph stands for, sorted."""
-        explicit_flow = flow.flows(np.arange(self.explicit_arcs.start, self.explicit_arcs.stop))
+        single_flow = flow.flows(np.arange(self.single_arcs.start, self.single_arcs.stop))
         entered = flow.flows(np.arange(self.entry_arcs.start, self.entry_arcs.stop)) > 0
         slot_inflow = flow.flows(np.arange(self.feed_arcs.start, self.feed_arcs.stop))
         return np.sort(
             np.r_[
-                np.flatnonzero(explicit_flow > 0),
+                np.flatnonzero(single_flow > 0),
                 self.chains.pairs_of_flow(entered, slot_inflow),
             ]
         )

@@ -114,7 +114,7 @@ def runs_by_cost(
         if found is None:
             return None
         chain, _ = found
-        units, costs = registry.chain_units(chain)
+        units, costs = registry.units_by_cost(chain)
         affordable = int(np.searchsorted(costs - household.housing_benefit_eur, threshold, "right"))
         if not affordable:
             continue

@@ -863,7 +863,7 @@ def test_households_without_a_place_enter_a_chain_once_per_score_step() -> None:
     # 3 steps. poor (budget 350): 300 and 310 leave 1 tenth: one step. picky: a hole at
     # 300. fond: 620 scores more than 600.
     assert len(unit_chains.runs) == 4
-    assert network.pair_household[: unit_chains.explicit].tolist() == [2] * 4 + [3] * 5
+    assert network.pair_household[: unit_chains.single].tolist() == [2] * 4 + [3] * 5
     result = solve(instance, policy, tuning=always_chained(2))
     assert objective_of(instance, policy, result) == best_by_exhaustive_search(instance, policy)
 
