@@ -29,7 +29,7 @@ from models import (
     Unit,
     UnitStatus,
 )
-from services import audit
+from services import audit, units
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
 from services.pages import after_id, next_cursor
@@ -123,9 +123,7 @@ def get_proposal(session: Session, actor: Actor, proposal_id: int) -> Proposal:
             selectinload(Proposal.household).selectinload(Household.workplaces),
         )
     ).first()
-    if proposal is None or (
-        actor.role is ApiRole.LANDLORD and proposal.unit.landlord_id != actor.landlord_id
-    ):
+    if proposal is None or not units.sees(actor, proposal.unit):
         raise NotFound("proposal", proposal_id)
     return proposal
 
@@ -152,8 +150,7 @@ def list_proposals(
         .order_by(Proposal.id)
         .limit(limit + 1)
     )
-    if actor.role is ApiRole.LANDLORD:
-        query = query.where(Unit.landlord_id == actor.landlord_id)
+    query = query.where(units.visible_to(actor))
     if status is not None:
         query = query.where(Proposal.status == status)
     if round_id is not None:

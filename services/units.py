@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from geopy.geocoders.base import Geocoder
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import Session
 
 from models import ApiRole, Landlord, LeaseKind, Unit, UnitStatus
@@ -102,12 +102,22 @@ def post_unit(session: Session, actor: Actor, record: UnitRecord, geocoder: Geoc
     return unit
 
 
+def sees(actor: Actor, unit: Unit) -> bool:
+    """A landlord sees only its own units; coordinators and admins see all."""
+    return actor.role is not ApiRole.LANDLORD or unit.landlord_id == actor.landlord_id
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The condition on units that `sees` says, for a query."""
+    return Unit.landlord_id == actor.landlord_id if actor.role is ApiRole.LANDLORD else true()
+
+
 def get_unit(session: Session, actor: Actor, unit_id: int) -> Unit:
     """A landlord sees only its own units (another's is 'not found', so ids cannot be
     probed); coordinators and admins see all."""
     actor.require(ApiRole.LANDLORD, ApiRole.COORDINATOR, ApiRole.ADMIN)
     unit = session.get(Unit, unit_id)
-    if unit is None or (actor.role is ApiRole.LANDLORD and unit.landlord_id != actor.landlord_id):
+    if unit is None or not sees(actor, unit):
         raise NotFound("unit", unit_id)
     return unit
 
@@ -126,8 +136,7 @@ class UnitFilter:
     wheelchair_accessible: bool | None = None
 
     def applied(self, query: QueryT, actor: Actor) -> QueryT:
-        if actor.role is ApiRole.LANDLORD:
-            query = query.where(Unit.landlord_id == actor.landlord_id)
+        query = query.where(visible_to(actor))
         if self.status is not None:
             query = query.where(Unit.status == self.status)
         if self.commune:
