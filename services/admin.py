@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ApiKey, ApiRole, AuditEvent, Household, Landlord, MoveInChecklist
+from models import ApiKey, ApiRole, AuditEvent, Landlord
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, NotFound
@@ -105,53 +105,3 @@ def audit_trail(
         )
 
     return [entry(event) for event in rows[:limit]], next_cursor(rows, limit)
-
-
-def move_ins(session: Session, actor: Actor) -> list[tuple[MoveInChecklist, str]]:
-    """Every move-in checklist with its household's reference, those still open first."""
-    actor.require(ApiRole.COORDINATOR)
-    rows = session.execute(
-        select(MoveInChecklist, Household.reference)
-        .join(Household, Household.id == MoveInChecklist.household_id)
-        .order_by(MoveInChecklist.id.desc())
-    ).all()
-    return sorted(
-        ((checklist, reference) for checklist, reference in rows), key=lambda r: r[0].settled
-    )
-
-
-def move_in(session: Session, actor: Actor, household_id: int) -> MoveInChecklist:
-    actor.require(ApiRole.COORDINATOR)
-    checklist = session.scalars(
-        select(MoveInChecklist).where(MoveInChecklist.household_id == household_id)
-    ).first()
-    if checklist is None:
-        raise NotFound("move-in checklist of household", household_id)
-    return checklist
-
-
-def update_move_in(
-    session: Session,
-    actor: Actor,
-    household_id: int,
-    steps: dict[str, date | None],
-    notes: str | None,
-) -> MoveInChecklist:
-    checklist = move_in(session, actor, household_id)
-    before = audit.snapshot(checklist)
-    for step, done_on in steps.items():
-        setattr(checklist, step, done_on)
-    if notes is not None:
-        checklist.notes = notes
-    session.flush()
-    after = audit.snapshot(checklist)
-    audit.record(
-        session,
-        actor,
-        "move_in.updated",
-        "move_in_checklist",
-        checklist.id,
-        before=before,
-        after={**after, "settled": checklist.settled},
-    )
-    return checklist

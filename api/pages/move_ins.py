@@ -12,7 +12,7 @@ from api.deps import DbSession, RowId
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
 from api.pages.records import form_fields
 from models import MoveInChecklist
-from services import admin
+from services import households
 from services.errors import InvalidInput
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -24,7 +24,7 @@ def move_in_list(request: Request, db: DbSession, who: Coordinator) -> Response:
         request,
         who,
         "move_ins.html",
-        checklists=admin.move_ins(db, who.actor),
+        checklists=households.move_ins(db, who.actor),
         steps=MoveInChecklist.STEPS,
     )
 
@@ -45,5 +45,5 @@ def move_in_form(
         except ValueError:
             raise InvalidInput(step, f"{given!r} is not a date") from None
     notes = form.get("notes", "").strip()[:2_000] or None
-    admin.update_move_in(db, who.actor, household_id, steps, notes)
+    households.update_move_in(db, who.actor, household_id, steps, notes)
     return redirect("/ui/move-ins")

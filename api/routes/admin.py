@@ -7,15 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api.deps import CurrentActor, DbSession, RowId
+from api.deps import CurrentActor, DbSession
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     AuditPage,
     KeyOut,
     KeyRequest,
     LandlordOut,
-    MoveInOut,
-    MoveInUpdate,
     NewKey,
     problem,
 )
@@ -113,42 +111,3 @@ def audit_trail(
         db, actor, entity=entity, entity_id=entity_id, cursor=cursor, limit=limit
     )
     return {"items": rows, "next_cursor": next_cursor}
-
-
-@router.get(
-    "/v1/households/{household_id}/move-in",
-    response_model=MoveInOut,
-    responses={**PROBLEMS, **NOT_FOUND},
-    tags=["households"],
-    summary="The household's move-in checklist",
-)
-def move_in(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
-    """Opened when the lease is signed; `settled` once every step has a date."""
-    return MoveInOut.model_validate(admin.move_in(db, actor, household_id))
-
-
-@router.patch(
-    "/v1/households/{household_id}/move-in",
-    response_model=MoveInOut,
-    responses={**PROBLEMS, **NOT_FOUND},
-    tags=["households"],
-    summary="Record move-in steps",
-)
-def update_move_in(
-    household_id: RowId,
-    body: Annotated[
-        MoveInUpdate,
-        Body(
-            openapi_examples={
-                "meters and insurance": {
-                    "value": {"meters_opened_on": "2027-01-04", "home_insurance_on": "2027-01-05"}
-                }
-            }
-        ),
-    ],
-    db: DbSession,
-    actor: CurrentActor,
-) -> Any:
-    given = body.model_dump(exclude_unset=True)
-    notes = given.pop("notes", None)
-    return MoveInOut.model_validate(admin.update_move_in(db, actor, household_id, given, notes))

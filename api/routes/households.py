@@ -20,6 +20,8 @@ from api.schemas import (
     HouseholdOut,
     HouseholdPage,
     ImportResult,
+    MoveInOut,
+    MoveInUpdate,
     problem,
 )
 from models import HouseholdStatus
@@ -154,3 +156,42 @@ def erase_household(household_id: RowId, db: DbSession, actor: CurrentActor) -> 
     and every stored round that names it. Proposals, units and statistics keep their
     history. Refused (409) while a proposal of the household is live."""
     return HouseholdOut.model_validate(erasure.erase_household(db, actor, household_id))
+
+
+@router.get(
+    "/{household_id}/move-in",
+    response_model=MoveInOut,
+    responses={**PROBLEMS, **NOT_FOUND},
+    summary="The household's move-in checklist",
+)
+def move_in(household_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
+    """Opened when the lease is signed; `settled` once every step has a date."""
+    return MoveInOut.model_validate(households.move_in(db, actor, household_id))
+
+
+@router.patch(
+    "/{household_id}/move-in",
+    response_model=MoveInOut,
+    responses={**PROBLEMS, **NOT_FOUND},
+    summary="Record move-in steps",
+)
+def update_move_in(
+    household_id: RowId,
+    body: Annotated[
+        MoveInUpdate,
+        Body(
+            openapi_examples={
+                "meters and insurance": {
+                    "value": {"meters_opened_on": "2027-01-04", "home_insurance_on": "2027-01-05"}
+                }
+            }
+        ),
+    ],
+    db: DbSession,
+    actor: CurrentActor,
+) -> Any:
+    given = body.model_dump(exclude_unset=True)
+    notes = given.pop("notes", None)
+    return MoveInOut.model_validate(
+        households.update_move_in(db, actor, household_id, given, notes)
+    )
