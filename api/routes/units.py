@@ -15,11 +15,11 @@ from api.deps import (
     RowId,
     UploadedFile,
 )
-from api.idempotency import remember, replay_or_claim
 from api.routes.openapi import CONFLICT, PROBLEMS, import_body
 from api.schemas import UNIT_EXAMPLE, ImportResult, UnitOut, UnitPage, problem
 from models import UnitStatus
 from services import units
+from services.idempotency import remember, replay_or_claim
 from services.records import UnitRecord
 from services.units import UnitDefaults
 

@@ -11,7 +11,6 @@ import hashlib
 import json
 from typing import Any
 
-from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +21,8 @@ from services.errors import Conflict
 
 
 def request_hash(body: Any) -> str:
-    return hashlib.sha256(json.dumps(jsonable_encoder(body), sort_keys=True).encode()).hexdigest()
+    """A request body's fingerprint: JSON-ready data (a model dumped in JSON mode)."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _stored(session: Session, actor: Actor, key: str) -> IdempotentRequest | None:
@@ -75,11 +75,11 @@ def replay_or_claim(
 
 
 def remember(session: Session, actor: Actor, key: str | None, status: int, response: Any) -> None:
-    """Store the response of a request that claimed its key."""
+    """Store the response (JSON-ready data) of a request that claimed its key."""
     if key is None or actor.key_id is None:
         return
     claim = _stored(session, actor, key)
     assert claim is not None, "remember() without replay_or_claim()"
     claim.status_code = status
-    claim.response_body = jsonable_encoder(response)
+    claim.response_body = response
     session.flush()
