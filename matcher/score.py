@@ -66,7 +66,7 @@ def room_mismatch(household: Household, unit: Unit) -> int:
 def affordability_steps_left(share_left: float, weights: Weights) -> float:
     """The share of the effort budget left, clipped to [0, 1] and rounded down to whole
     steps. The small tolerance keeps a share of exactly 0.7 at 0.7 whatever float error
-    the division made (the vectorised twin in candidates.py does the same)."""
+    the division made (its vectorised twin, affordability_points, does the same)."""
     steps = weights.affordability_steps
     return math.floor(min(1.0, max(0.0, share_left)) * steps + STEP_TOLERANCE) / steps
 
