@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import HouseholdStatus, LeaseKind, UnitStatus
 from services.imports import Imported
+from services.proposals import ProposalForLandlord
 
 
 class UnitOut(BaseModel):
@@ -199,38 +200,6 @@ class ProposalForCoordinator(BaseModel):
     reason_code: str | None
     reason_text: str | None
     respond_by: date | None
-
-
-class HouseholdForLandlord(BaseModel):
-    """What a commission needs to decide (services.proposals.seen_by_landlord)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    reference: str | None
-    application_number: str | None
-    size: int
-    adults: int
-    couple: bool
-    children_ages: list[int]
-    monthly_resources_eur: float
-    housing_benefit_eur: float
-    unit_meets_accessibility_needs: bool
-
-
-class ProposalForLandlord(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    unit_id: int
-    unit_reference: str
-    lease_kind: str
-    rank: int
-    status: str
-    household_answer: str | None
-    commission_answer: str | None
-    reason_code: str | None
-    respond_by: date | None
-    household: HouseholdForLandlord
 
 
 class ProposalPage(BaseModel):

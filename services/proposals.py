@@ -10,9 +10,9 @@ refusal or rejection bars the pair from later rounds (an Exclusion).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -52,8 +52,7 @@ def accessibility_met(household: Household, unit: Unit) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class HouseholdSeenByLandlord:
+class HouseholdForLandlord(BaseModel):
     """What a commission needs to decide, and nothing else: no health details, no
     workplaces. Without the household's consent, no reference or application number."""
 
@@ -68,8 +67,9 @@ class HouseholdSeenByLandlord:
     unit_meets_accessibility_needs: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ProposalSeenByLandlord:
+class ProposalForLandlord(BaseModel):
+    """A proposal as its landlord sees it (the API's schema too)."""
+
     id: int
     unit_id: int
     unit_reference: str
@@ -80,14 +80,14 @@ class ProposalSeenByLandlord:
     commission_answer: str | None
     reason_code: str | None
     respond_by: date | None
-    household: HouseholdSeenByLandlord
+    household: HouseholdForLandlord
 
 
-def seen_by_landlord(proposal: Proposal) -> ProposalSeenByLandlord:
+def seen_by_landlord(proposal: Proposal) -> ProposalForLandlord:
     """A proposal as its landlord may see it: the data-minimisation rule, in one place."""
     household, unit = proposal.household, proposal.unit
     consent = household.consent_to_share
-    return ProposalSeenByLandlord(
+    return ProposalForLandlord(
         id=proposal.id,
         unit_id=unit.id,
         unit_reference=unit.reference,
@@ -98,7 +98,7 @@ def seen_by_landlord(proposal: Proposal) -> ProposalSeenByLandlord:
         commission_answer=proposal.commission_answer,
         reason_code=proposal.reason_code,
         respond_by=proposal.respond_by,
-        household=HouseholdSeenByLandlord(
+        household=HouseholdForLandlord(
             reference=household.reference if consent else None,
             application_number=household.application_number if consent else None,
             size=household.size,

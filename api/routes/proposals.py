@@ -14,13 +14,13 @@ from api.schemas import (
     CommissionDecision,
     HouseholdAnswer,
     ProposalForCoordinator,
-    ProposalForLandlord,
     ProposalPage,
     problem,
 )
 from models import ApiRole, Proposal, ProposalStatus
 from services import proposals
 from services.access import Actor
+from services.proposals import ProposalForLandlord
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such proposal among yours")}
@@ -28,7 +28,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such proposal amo
 
 def view(actor: Actor, proposal: Proposal) -> ProposalForCoordinator | ProposalForLandlord:
     if actor.role is ApiRole.LANDLORD:
-        return ProposalForLandlord.model_validate(proposals.seen_by_landlord(proposal))
+        return proposals.seen_by_landlord(proposal)
     household, unit = proposal.household, proposal.unit
     return ProposalForCoordinator(
         id=proposal.id,
