@@ -26,6 +26,7 @@ from api.ratelimit import RateLimiter
 from api.routes import admin, households, proposals, rounds, units
 from models import migrate
 from models.db import make_engine, session_factory
+from services.clock import SYSTEM_CLOCK, Clock
 from services.geocoding import make_geocoder
 from services.settings import Settings
 from services.worker import RoundWorker
@@ -38,8 +39,10 @@ def create_app(
     settings: Settings | None = None,
     geocoder: Geocoder | None = None,
     sessions: sessionmaker[Session] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> FastAPI:
-    """The app; `sessions` lets tests bind every request to their rolled-back connection."""
+    """The app; `sessions` lets tests bind every request to their rolled-back connection,
+    `clock` stop the time."""
     settings = settings or Settings()
     # A connection for each request let in at once (api/limits.py), one for the round worker
     # and one for /healthz: a request never waits for a connection. (SQLite's pools are
@@ -61,6 +64,7 @@ def create_app(
                 f"{socket.gethostname()}:{os.getpid()}",
                 retention_days=settings.retention_days,
                 stale_after_s=settings.round_stale_after_s,
+                clock=clock,
             )
             thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
             thread.start()
@@ -81,6 +85,7 @@ def create_app(
         "with refugee households. Authenticate with `Authorization: Bearer <API key>`.",
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.sessions = sessions or session_factory(engine)
     app.state.geocoder = geocoder or make_geocoder(settings)
     app.state.failed_authentications = RateLimiter(

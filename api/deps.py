@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.ratelimit import RateLimiter
 from services.access import Actor, authenticate
+from services.clock import Clock
 from services.errors import Unauthenticated
 
 
@@ -85,6 +86,15 @@ async def geocoder(request: Request) -> Geocoder:
 
 
 CurrentGeocoder = Annotated[Geocoder, Depends(geocoder)]
+
+
+async def clock(request: Request) -> Clock:
+    found: Clock = request.app.state.clock
+    return found
+
+
+# The app's clock (services/clock.py): routes read the time here and pass it on.
+AppClock = Annotated[Clock, Depends(clock)]
 
 
 @dataclass(frozen=True, slots=True)

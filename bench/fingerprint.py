@@ -18,6 +18,7 @@ from typing import Any
 
 from bench.instances import make_round
 from bench.run import PROOF_QUOTA, QUOTA
+from services.clock import SYSTEM_CLOCK
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.roundfile import dumps, solve_round_text
 from services.settings import Settings
@@ -51,7 +52,7 @@ def results() -> dict[str, str]:
     found = {}
     for name, size, scale, policy in INSTANCES:
         document = make_round(size, size, scale, seed=size, **policy)
-        result = solve_round_text(json.dumps(document), geocoder)
+        result = solve_round_text(json.dumps(document), geocoder, SYSTEM_CLOCK.today())
         result["stats"].pop("seconds", None)
         found[name] = dumps(result)
         print(f"{name}: {result['status']}, {len(result['matches'])} matches", flush=True)

@@ -40,6 +40,7 @@ from matcher.mip import AssignmentMip, solve_assignment_mip
 from matcher.quota import quota_weights
 from matcher.types import Instance, Policy, Tuning
 from matcher.unit_table import UnitTable
+from services.clock import SYSTEM_CLOCK
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.roundfile import parse_round, solve_round_text, to_instance, to_policy
 from services.settings import Settings
@@ -248,7 +249,7 @@ def run_ours(
     reset_peak_memory()
     started = time.perf_counter()
     tuning = Tuning() if chains else Tuning(chaining_min_arcs_saved=2**62)
-    result = solve_round_text(text, geocoder, tuning)
+    result = solve_round_text(text, geocoder, SYSTEM_CLOCK.today(), tuning)
     json.dumps(result)
     return result, time.perf_counter() - started, peak_memory_mb()
 
@@ -294,7 +295,10 @@ def bench_instance(
     unchained = run_ours(text, geocoder, chains=False) if peers_run else None
 
     round_in = parse_round(text)
-    instance, policy = to_instance(round_in, geocoder), to_policy(round_in.policy)
+    instance, policy = (
+        to_instance(round_in, geocoder),
+        to_policy(round_in.policy.dated(SYSTEM_CLOCK.today())),
+    )
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))
     outcomes = [
         our_outcome(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import ApiRole, LeaseKind, migrate
 from models.db import make_engine, session_factory, transaction
 from services.access import SYSTEM, Actor, create_key, revoke_key
+from services.clock import SYSTEM_CLOCK
 from services.errors import InvalidImport, InvalidInput, NotFound
 from services.geocoding import make_geocoder
 from services.imports import Imported, load_fixtures
@@ -135,7 +136,7 @@ def keys_revoke(
     factory = _sessions(settings)
     try:
         with transaction(factory) as session:
-            revoke_key(session, prefix)
+            revoke_key(session, prefix, SYSTEM_CLOCK.now())
     except NotFound as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
@@ -250,7 +251,7 @@ def solve(
         raise typer.Exit(2)
     text = sys.stdin.read() if str(round_file) == "-" else round_file.read_text(encoding="utf-8")
     try:
-        result = solve_round_text(text, make_geocoder(Settings()))
+        result = solve_round_text(text, make_geocoder(Settings()), SYSTEM_CLOCK.today())
     except InvalidRoundFile as error:
         err.print("[red]Invalid round:[/red]", highlight=False)
         for path, message in error.problems:
@@ -315,6 +316,7 @@ def worker(database_url: DatabaseOption = None) -> None:
             name,
             retention_days=settings.retention_days,
             stale_after_s=settings.round_stale_after_s,
+            clock=SYSTEM_CLOCK,
         ).run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
@@ -348,7 +350,7 @@ def demo(
         (settings.fixtures_dir / "demo_policy.json").read_text(encoding="utf-8")
     )
     with transaction(factory) as session:
-        match_round = run_round(session, policy, created_by="demo")
+        match_round = run_round(session, policy, "demo", SYSTEM_CLOCK)
     if match_round.result is None:
         err.print(f"[red]round failed:[/red] {match_round.error}")
         raise typer.Exit(1)
@@ -502,7 +504,9 @@ def import_units_command(
     def run(session: Session, name: str, data: bytes) -> Imported[Any]:
         owner = landlord_named(session, landlord)
         holder = Actor(None, ApiRole.LANDLORD, "command line", landlord_id=owner.id)
-        return import_landlord_units(session, holder, name, data, geocoder, defaults)
+        return import_landlord_units(
+            session, holder, name, data, geocoder, defaults, today=SYSTEM_CLOCK.today()
+        )
 
     _import(database_url, file, run)
 
@@ -544,11 +548,11 @@ def round_run(
 
         if dry_run:
             with factory() as session:
-                document = policy.model_dump(mode="json")
+                document = policy.dated(SYSTEM_CLOCK.today()).model_dump(mode="json")
                 result, round_id = compute_round(session, document, show), None
         else:
             with transaction(factory) as session:
-                match_round = run_round(session, policy, "command line", show)
+                match_round = run_round(session, policy, "command line", SYSTEM_CLOCK, show)
                 result, round_id = match_round.result, match_round.id
                 status.update("storing the result...")
         out.print(f"  {time.perf_counter() - started:6.1f} s  done", highlight=False)
@@ -690,8 +694,6 @@ def round_publish(
     database_url: DatabaseOption = None,
 ) -> None:
     """Publish a solved round as proposals, in one transaction."""
-    from datetime import date
-
     from services.errors import Conflict
     from services.rounds import publish_round
 
@@ -703,7 +705,7 @@ def round_publish(
                 session,
                 COMMAND_LINE,
                 round_id,
-                date.today(),
+                SYSTEM_CLOCK,
                 settings.household_response_days,
                 skip_changed=skip_changed,
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,13 +69,13 @@ def create_key(
     return key, token
 
 
-def revoke_key(session: Session, prefix: str, by: str = "system") -> ApiKey:
+def revoke_key(session: Session, prefix: str, now: datetime, by: str = "system") -> ApiKey:
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None:
         raise NotFound("api key", prefix)
     if not key.revoked:
         key.revoked = True
-        key.revoked_at = datetime.now(UTC)
+        key.revoked_at = now
         audit.record(
             session,
             by,

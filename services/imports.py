@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -46,12 +47,14 @@ def read_rows(
     data: str | bytes,
     model: type[BaseModel],
     defaults: dict[str, Any] | None = None,
+    today: date | None = None,
 ) -> list[Row]:
     """Rows of a JSON array (by index), or of a CSV or spreadsheet file (by line number,
-    in the dialects services/tables.py reads; `defaults` fill the columns a file lacks)."""
+    in the dialects services/tables.py reads; `defaults` fill the columns a file lacks, and
+    `today` an RPLS extract's availability date)."""
     raw = data.encode() if isinstance(data, str) else data
     if not (source.lower().endswith(".json") or raw.lstrip()[:1] in (b"[", b"{")):
-        return read_table(source, raw, model, MAX_ROWS, defaults)
+        return read_table(source, raw, model, MAX_ROWS, defaults, today)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -215,10 +218,13 @@ def import_units(
     *,
     landlord: Landlord | None = None,
     defaults: dict[str, Any] | None = None,
+    today: date | None = None,
 ) -> Imported[Unit]:
     """Units of one landlord (given) or of several (named by a `landlord` column). A row
-    whose reference the landlord already has updates that unit, if it changed."""
-    rows, errors = validate_rows(source, read_rows(source, text, UnitRecord, defaults), UnitRecord)
+    whose reference the landlord already has updates that unit, if it changed. An RPLS
+    extract's units are available from `today`."""
+    read = read_rows(source, text, UnitRecord, defaults, today)
+    rows, errors = validate_rows(source, read, UnitRecord)
     landlords = {lord.name: lord for lord in session.scalars(select(Landlord))}
 
     def owner(record: UnitRecord) -> str:

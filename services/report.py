@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -345,7 +344,8 @@ def build_report(session: Session, actor: Actor, round_id: int, language: Langua
     vacant = [i for i, u in enumerate(instance.units) if u.id not in used]
     elsewhere = sum(i in feasible_units for i in vacant)
     quota = (result.get("stats") or {}).get("income_quota")
-    solved = match_round.finished_at or datetime.now(UTC)
+    solved = match_round.finished_at  # set with the result (services/rounds.store_result)
+    assert solved is not None
     return Report(
         round_id=round_id,
         solved=solved.strftime("%d/%m/%Y %H:%M" if language == "fr" else "%Y-%m-%d %H:%M"),

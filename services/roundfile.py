@@ -154,9 +154,10 @@ PairIn = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 
 class PolicyIn(Strict):
-    round_date: Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2100, 12, 31))] = (
-        Field(default_factory=date.today)
-    )
+    # None: the day the round is queued (`dated`)
+    round_date: (
+        Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None
+    ) = None
     horizon_days: Annotated[int, Field(ge=0, le=3_650)] = 60
     max_commute_km: Annotated[float, Field(gt=0, le=2_000)] = 40.0
     max_effort_rate: Annotated[float, Field(gt=0, le=1)] = 0.35
@@ -170,6 +171,12 @@ class PolicyIn(Strict):
     weights: WeightsIn = Field(default_factory=WeightsIn)
     time_limit_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
+
+    def dated(self, today: date) -> PolicyIn:
+        """This policy, of round date `today` unless it gives one."""
+        return (
+            self if self.round_date is not None else self.model_copy(update={"round_date": today})
+        )
 
 
 class RoundIn(Strict):
@@ -203,6 +210,9 @@ def parse_round(text: str) -> RoundIn:
 
 
 def to_policy(policy: PolicyIn) -> matcher.Policy:
+    """The matcher's policy of a dated policy (`PolicyIn.dated`)."""
+    if policy.round_date is None:
+        raise ValueError("the policy has no round date: date it first")
     quota = policy.income_quota
     return matcher.Policy(
         round_date=policy.round_date,
@@ -434,15 +444,15 @@ def _quota_effect(effect: matcher.QuotaEffect | None) -> QuotaEffectOut | None:
 
 
 def solve_round_text(
-    text: str, geocoder: Geocoder, tuning: matcher.Tuning | None = None
+    text: str, geocoder: Geocoder, today: date, tuning: matcher.Tuning | None = None
 ) -> dict[str, Any]:
-    """JSON text in, result dict out: what `housing-match solve` does (`tuning`: the
-    benchmark's, to compare layouts)."""
+    """JSON text in, result dict out: what `housing-match solve` does (a round without a
+    date is `today`'s; `tuning`: the benchmark's, to compare layouts)."""
     round_in = parse_round(text)
     instance = to_instance(round_in, geocoder)
     try:
         result = matcher.solve(
-            instance, to_policy(round_in.policy), tuning=tuning or matcher.Tuning()
+            instance, to_policy(round_in.policy.dated(today)), tuning=tuning or matcher.Tuning()
         )
     except ValueError as error:
         raise InvalidRoundFile([("$.policy", str(error))]) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ from models import (
 )
 from services import audit
 from services.access import Actor
+from services.clock import Clock
 from services.errors import Conflict, NotFound, StaleRound
 from services.pages import after_id, next_cursor
 from services.roundfile import PolicyIn, result_to_json, to_policy
@@ -159,11 +160,12 @@ def with_overrides(session: Session, policy: matcher.Policy, snapshot: Snapshot)
     return replace(policy, pinned_pairs=frozenset(pins), forbidden_pairs=frozenset(forbidden))
 
 
-def queue_round(session: Session, actor: Actor, policy_in: PolicyIn) -> MatchRound:
-    """A round waiting for a worker (POST /v1/rounds answers 202 with it)."""
+def queue_round(session: Session, actor: Actor, policy_in: PolicyIn, today: date) -> MatchRound:
+    """A round waiting for a worker (POST /v1/rounds answers 202 with it), dated `today`
+    unless its policy gives a date."""
     actor.require(ApiRole.COORDINATOR)
     match_round = MatchRound(
-        policy=policy_in.model_dump(mode="json"),
+        policy=policy_in.dated(today).model_dump(mode="json"),
         status=RoundStatus.QUEUED,
         created_by=f"{actor.role}:{actor.name}",
     )
@@ -202,11 +204,13 @@ def compute_round(
     return document
 
 
-def store_result(session: Session, match_round: MatchRound, document: dict[str, Any]) -> None:
+def store_result(
+    session: Session, match_round: MatchRound, document: dict[str, Any], now: datetime
+) -> None:
     match_round.result = document
     match_round.statistics = document["stats"]
     match_round.status = RoundStatus.SOLVED
-    match_round.finished_at = datetime.now(UTC)
+    match_round.finished_at = now
     audit.record(
         session,
         match_round.worker or "system",
@@ -222,18 +226,20 @@ def run_round(
     session: Session,
     policy_in: PolicyIn,
     created_by: str,
+    clock: Clock,
     on_phase: Callable[[RoundPhase], None] | None = None,
 ) -> MatchRound:
     """Queue and solve a round at once, in the caller's transaction (the command line)."""
     match_round = MatchRound(
-        policy=policy_in.model_dump(mode="json"),
+        policy=policy_in.dated(clock.today()).model_dump(mode="json"),
         status=RoundStatus.RUNNING,
         created_by=created_by,
-        started_at=datetime.now(UTC),
+        started_at=clock.now(),
     )
     session.add(match_round)
     session.flush()
-    store_result(session, match_round, compute_round(session, match_round.policy, on_phase))
+    document = compute_round(session, match_round.policy, on_phase)
+    store_result(session, match_round, document, clock.now())
     return match_round
 
 
@@ -308,7 +314,7 @@ def publish_round(
     session: Session,
     actor: Actor,
     round_id: int,
-    today: date,
+    clock: Clock,
     household_days: int,
     *,
     skip_changed: bool = False,
@@ -406,14 +412,14 @@ def publish_round(
                 score=match["score"],
                 score_breakdown=match["score_breakdown"],
                 status=ProposalStatus.PROPOSED,
-                respond_by=today + timedelta(days=household_days),
+                respond_by=clock.today() + timedelta(days=household_days),
             )
         )
         household.status = HouseholdStatus.PROPOSED
         unit.status = UnitStatus.PROPOSED
     session.add_all(proposals)
     match_round.status = RoundStatus.PUBLISHED
-    match_round.published_at = datetime.now(UTC)
+    match_round.published_at = clock.now()
     session.flush()
     audit.record(
         session,

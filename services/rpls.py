@@ -34,11 +34,11 @@ YES_CODES = {"1", "1.0", "oui", "o"}
 GROUND_FLOOR = {"rdc", "rc", "r"}
 
 
-def defaults() -> dict[str, Any]:
+def defaults(today: date) -> dict[str, Any]:
     """What an extract lacks, filled unless the import says otherwise: available today (the
     landlord extracts its vacant units); the unit record's own defaults give the rest (a
     direct lease, no elevator, no charges)."""
-    return {"available_from": date.today().isoformat()}
+    return {"available_from": today.isoformat()}
 
 
 def is_extract(header: list[str]) -> bool:

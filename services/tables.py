@@ -265,6 +265,7 @@ def read_table(
     model: type[BaseModel],
     max_rows: int,
     defaults: dict[str, Any] | None = None,
+    today: date | None = None,
 ) -> list[Row]:
     """The rows of a CSV or spreadsheet file: cells put where the record takes them, values
     in the form the record validates, empty cells left out (`defaults`, then the record's
@@ -280,8 +281,12 @@ def read_table(
     header = ["" if h is None else str(h).strip() for h in cells[0]]
     body = cells[1:]
     if rpls.is_extract(header):
+        if today is None:  # its units are available from the day it is imported
+            raise InvalidImport(
+                [RowError(source, 1, "-", "an RPLS extract is imported by its landlord")]
+            )
         header, body = rpls.as_unit_columns(header, body)
-        defaults = rpls.defaults() | (defaults or {})
+        defaults = rpls.defaults(today) | (defaults or {})
     aliases = field_aliases(model)
     paths = [column_path(header_key(h), model, aliases) or (h,) for h in header]
     kinds = {path: kind_at(model, path) for path in paths}

@@ -245,12 +245,16 @@ def import_landlord_units(
     data: str | bytes,
     geocoder: Geocoder,
     defaults: dict[str, Any] | None = None,
+    *,
+    today: date,
 ) -> Imported[Unit]:
     """All or nothing: InvalidImport lists every bad cell. New references are posted,
     changed ones updated (audited like a PATCH), the rest left as they are; `defaults` fill
-    the columns the file lacks (an RPLS extract has no availability date)."""
+    the columns the file lacks (an RPLS extract's units are available from `today`)."""
     landlord = _landlord(session, actor)
-    imported = import_units(session, source, data, geocoder, landlord=landlord, defaults=defaults)
+    imported = import_units(
+        session, source, data, geocoder, landlord=landlord, defaults=defaults, today=today
+    )
     for unit in imported.created:
         audit.record(session, actor, "unit.posted", "unit", unit.id, after=audit.snapshot(unit))
     for unit, before in imported.updated:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import delete, select
@@ -44,12 +44,11 @@ class SignedIn:
         return csrf_token is not None and hmac.compare_digest(csrf_token, self.csrf_token)
 
 
-def sign_in(session: Session, api_key: str, language: Language = "fr") -> str:
+def sign_in(session: Session, api_key: str, now: datetime, language: Language = "fr") -> str:
     """A new session for a valid key; its token, for the cookie. Raises Unauthenticated."""
     actor = authenticate(session, f"Bearer {api_key.strip()}")
     assert actor.key_id is not None  # a key authenticated, so it has an id
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
     session.add(
         WebSession(
             token_hash=_hash(token),
@@ -65,7 +64,7 @@ def sign_in(session: Session, api_key: str, language: Language = "fr") -> str:
     return token
 
 
-def signed_in(session: Session, token: str | None) -> SignedIn | None:
+def signed_in(session: Session, token: str | None, now: datetime) -> SignedIn | None:
     """The person of a session token, or None if it is unknown, expired or its key revoked."""
     if not token:
         return None
@@ -77,7 +76,7 @@ def signed_in(session: Session, token: str | None) -> SignedIn | None:
     if row is None:
         return None
     web, key = row
-    if key.revoked or web.expires_at < datetime.now(UTC):
+    if key.revoked or web.expires_at < now:
         return None
     actor = Actor(key_id=key.id, role=key.role, name=key.owner, landlord_id=key.landlord_id)
     language: Language = "en" if web.language == "en" else "fr"

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import MatchRound, RoundStatus
 from services import audit
+from services.clock import SYSTEM_CLOCK, Clock
 from services.erasure import PURGED_PER_PASS, purge_closed
 from services.proposals import expire_overdue
 from services.rounds import compute_round, store_result
@@ -35,8 +36,10 @@ class RoundWorker:
         heartbeat_s: float | None = 5.0,
         stale_after_s: float = 60.0,
         retention_days: int | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
+        self.clock = clock
         self.name = name
         self.heartbeat_s = heartbeat_s
         self.stale_after = timedelta(seconds=stale_after_s)
@@ -46,7 +49,7 @@ class RoundWorker:
     def reap_stale(self, *, all_running: bool = False) -> list[int]:
         """Mark failed the running rounds whose worker stopped beating (or, with
         `all_running`, every running round: see recover_at_start)."""
-        limit = datetime.now(UTC) - self.stale_after
+        limit = self.clock.now() - self.stale_after
         with self.sessions() as session, session.begin():
             query = select(MatchRound.id).where(MatchRound.status == RoundStatus.RUNNING)
             if not all_running:
@@ -68,7 +71,7 @@ class RoundWorker:
                     .values(
                         status=RoundStatus.FAILED,
                         error="its worker stopped responding; queue the round again",
-                        finished_at=datetime.now(UTC),
+                        finished_at=self.clock.now(),
                     )
                 )
         return list(stale)
@@ -81,7 +84,7 @@ class RoundWorker:
                 .order_by(MatchRound.id)
                 .limit(5)
             ).all()
-            now = datetime.now(UTC)
+            now = self.clock.now()
             for round_id in candidates:
                 claimed = session.execute(
                     update(MatchRound)
@@ -104,7 +107,7 @@ class RoundWorker:
                 session.execute(
                     update(MatchRound)
                     .where(MatchRound.id == round_id, MatchRound.worker == self.name)
-                    .values(heartbeat_at=datetime.now(UTC))
+                    .values(heartbeat_at=self.clock.now())
                 )
 
     def _beats(self) -> bool:
@@ -137,7 +140,7 @@ class RoundWorker:
                 assert match_round is not None
                 if match_round.status is not RoundStatus.RUNNING or match_round.worker != self.name:
                     return  # reaped meanwhile: the round was given up on
-                store_result(session, match_round, document)
+                store_result(session, match_round, document, self.clock.now())
         except Exception as error:
             # The type only in the log: a message could carry personal data.
             logger.error("round %s failed: %s", round_id, type(error).__name__)
@@ -148,7 +151,7 @@ class RoundWorker:
                     .values(
                         status=RoundStatus.FAILED,
                         error=f"{type(error).__name__}: {error}"[:2000],
-                        finished_at=datetime.now(UTC),
+                        finished_at=self.clock.now(),
                     )
                 )
                 audit.record(
@@ -167,7 +170,7 @@ class RoundWorker:
     def run_once(self) -> int | None:
         """Expire overdue proposals, reap dead rounds, claim and solve one round; its id,
         or None when nothing was queued."""
-        today = date.today()
+        today = self.clock.today()
         with self.sessions() as session, session.begin():
             expire_overdue(session, today)
         if self.retention_days is not None and self.purged_on != today:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from models import Household, Landlord, Unit
+from services.clock import FixedClock
+
+# The time of every test that runs the services directly.
+CLOCK = FixedClock(datetime(2026, 12, 1, 9, tzinfo=UTC))
 
 
 def landlord(session: Session, name: str = "Test Habitat") -> Landlord:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import ApiRole
 from services.access import PREFIX_LENGTH, create_key, revoke_key
 from tests.api import auth
+from tests.factories import CLOCK
 from tests.test_api_lifecycle import HEALTH_OR_WORK, SINGLE, STUDIO, every_key, published_proposal
 
 ROLES = ["-", "dome", "volcans", "coordinator", "admin"]
@@ -125,7 +126,7 @@ def test_status_for_each_role(
     url = path.format(**ids, prefix=spare.prefix)
     if role == "revoked":
         _, token = create_key(session, ApiRole.COORDINATOR, "former")
-        revoke_key(session, token[:PREFIX_LENGTH])
+        revoke_key(session, token[:PREFIX_LENGTH], CLOCK.now())
         session.commit()
         headers = {"Authorization": f"Bearer {token}"}
     elif role == "malformed":

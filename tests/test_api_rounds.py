@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from python_calamine import CalamineWorkbook
 
 from api.routes.rounds import XLSX
+from services.clock import FixedClock
+from services.settings import Settings
 from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import SINGLE, STUDIO, solved_round
+from tests.test_api_lifecycle import SINGLE, STUDIO, published_proposal, solved_round
 
 
 def test_rounds_are_listed_newest_first_page_by_page(
@@ -65,3 +68,16 @@ def test_a_result_is_served_as_a_spreadsheet_when_asked(
         == "HH-A"
     )
     assert_problem(client.get(path, headers=auth(keys, "dome") | {"Accept": XLSX}), 403)
+
+
+def test_the_app_reads_the_time_from_its_clock(client: TestClient, keys: dict[str, str]) -> None:
+    """A round without a date is the clock's day, and a proposal's deadline counts from it
+    (services/clock.py): stopped far from today, the clock alone gives these dates."""
+    stopped = FixedClock(datetime(2031, 5, 4, 9, tzinfo=UTC))
+    client.app.state.clock = stopped  # type: ignore[attr-defined]
+    ids = published_proposal(client, keys)
+    proposal = client.get(f"/v1/proposals/{ids['proposal']}", headers=auth(keys, "coordinator"))
+    days = Settings().household_response_days
+    assert proposal.json()["respond_by"] == (date(2031, 5, 4) + timedelta(days=days)).isoformat()
+    undated = client.post("/v1/rounds", json={}, headers=auth(keys, "coordinator"))
+    assert undated.json()["policy"]["round_date"] == "2031-05-04"

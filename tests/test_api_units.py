@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import AuditEvent, Unit
 from services.access import revoke_key
 from tests.api import assert_problem, auth
+from tests.factories import CLOCK
 
 UNIT: dict[str, Any] = {
     "reference": "LOT-1",
@@ -72,7 +73,7 @@ def test_missing_or_unknown_key(client: TestClient, headers: dict[str, str], sta
 def test_revoked_key_is_refused(client: TestClient, keys: dict[str, str], session: Session) -> None:
     """A revoked key stops working on the next request."""
     assert client.get("/v1/units", headers=auth(keys, "dome")).status_code == 200
-    revoke_key(session, keys["dome"].split()[1][:10])
+    revoke_key(session, keys["dome"].split()[1][:10], CLOCK.now())
     session.commit()
     assert_problem(client.get("/v1/units", headers=auth(keys, "dome")), 401)
 

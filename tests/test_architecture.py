@@ -19,3 +19,17 @@ def test_import_contracts_are_kept() -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "0 broken" in completed.stdout
+
+
+def test_the_time_is_read_from_the_one_clock() -> None:
+    """Only services/clock.py asks the system the time: the app, the worker and the command
+    line hold a clock and pass times on, so a test can stop it."""
+    readers = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("api", "cli", "matcher", "models", "services")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != ROOT / "services" / "clock.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if any(call in line for call in ("date.today(", "datetime.now(", "datetime.utcnow("))
+    ]
+    assert readers == []

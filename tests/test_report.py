@@ -70,7 +70,7 @@ def demo_round(session: Session, geocoder: GazetteerGeocoder, fixtures_dir: Path
     session.add(factories.household(reference=HOSTILE, adults=1))
     session.flush()
     policy = PolicyIn.model_validate_json((fixtures_dir / "demo_policy.json").read_text())
-    return run_round(session, policy, created_by="test").id
+    return run_round(session, policy, "test", factories.CLOCK).id
 
 
 def test_the_report_loads_nothing_and_runs_nothing(session: Session, demo_round: int) -> None:

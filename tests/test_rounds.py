@@ -14,6 +14,7 @@ from services.geocoding import GazetteerGeocoder
 from services.imports import load_fixtures
 from services.roundfile import PolicyIn
 from services.rounds import run_round, take_snapshot
+from tests.factories import CLOCK
 
 POLICY = PolicyIn.model_validate({"round_date": "2026-12-01"})
 
@@ -23,7 +24,7 @@ def test_round_on_the_fixtures_is_stored_with_its_statistics(
 ) -> None:
     """A round reads every waiting household and vacant unit and stores result and stats."""
     counts = load_fixtures(session, fixtures_dir, geocoder)
-    match_round = run_round(session, POLICY, created_by="coordinator@test")
+    match_round = run_round(session, POLICY, "coordinator@test", CLOCK)
     assert match_round.status is RoundStatus.SOLVED
     assert match_round.result is not None
     stats = match_round.result["stats"]
@@ -41,7 +42,7 @@ def test_snapshot_leaves_out_let_units_and_honours_exclusions(
 ) -> None:
     """Only vacant units are offered, and an excluded pair is never proposed again."""
     load_fixtures(session, fixtures_dir, geocoder)
-    first = run_round(session, POLICY, created_by="test")
+    first = run_round(session, POLICY, "test", CLOCK)
     assert first.result is not None
     match = first.result["matches"][0]
     household = session.scalars(
@@ -59,7 +60,7 @@ def test_snapshot_leaves_out_let_units_and_honours_exclusions(
     snapshot = take_snapshot(session)
     assert (household.reference, match["unit"]) in snapshot.excluded_pairs
     assert len(snapshot.instance.units) == len(first.result["snapshot"]["units"]) - 1
-    second = run_round(session, POLICY, created_by="test")
+    second = run_round(session, POLICY, "test", CLOCK)
     assert second.result is not None
     pairs = {(m["household"], m["unit"]) for m in second.result["matches"]}
     assert (match["household"], match["unit"]) not in pairs
@@ -77,7 +78,7 @@ def test_round_with_the_income_quota_meets_it(
             "income_quota": {"share": 0.25, "threshold_eur_per_consumption_unit": 9000},
         }
     )
-    match_round = run_round(session, policy, created_by="test")
+    match_round = run_round(session, policy, "test", CLOCK)
     assert match_round.result is not None
     snapshot = take_snapshot(session)
     households = {h.id: h for h in snapshot.instance.households}

@@ -4,7 +4,7 @@ claims, snapshot isolation on PostgreSQL, heartbeats and reaping."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -35,7 +35,7 @@ def sessions(empty_database: EmptyDatabase) -> Iterator[sessionmaker[Session]]:
 def queue(sessions: sessionmaker[Session]) -> int:
     with transaction(sessions) as session:
         match_round = queue_round(
-            session, COORDINATOR, PolicyIn.model_validate({"round_date": "2026-12-01"})
+            session, COORDINATOR, PolicyIn.model_validate({}), date(2026, 12, 1)
         )
         return match_round.id
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.deps import DbSession
+from api.deps import AppClock, DbSession
 from api.pages.base import COOKIE, Checked, Person, redirect, render
 from api.ratelimit import RateLimiter
 from models import ApiRole
@@ -35,6 +34,7 @@ def sign_in_page(request: Request, next: str | None = None) -> Response:
 def sign_in_form(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     api_key: Annotated[str, Form(max_length=200)],
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -42,7 +42,7 @@ def sign_in_form(
     client = request.client.host if request.client else "unknown"
     failures.check(client)
     try:
-        token = sign_in(db, api_key)
+        token = sign_in(db, api_key, clock.now())
     except Unauthenticated:
         failures.spend(client)
         return render(request, None, "sign_in.html", 401, next=_safe_next(next), failed=True)
@@ -80,13 +80,13 @@ def language_form(
 
 
 @router.get("")
-def home(request: Request, db: DbSession, who: Person) -> Response:
+def home(request: Request, db: DbSession, who: Person, clock: AppClock) -> Response:
     """The coordinator's dashboard; a landlord starts from its proposals."""
     if who.actor.role is ApiRole.LANDLORD:
         return redirect("/ui/proposals")
     if who.actor.role is not ApiRole.COORDINATOR:
         return render(request, who, "error.html", 404, error_status=404, message="")
-    today = date.today()
+    today = clock.today()
     board = dashboard.coordinator_dashboard(db, who.actor, today)
     context: dict[str, Any] = {"board": board, "today": today}
     return render(request, who, "dashboard.html", **context)

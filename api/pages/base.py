@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import DbSession
+from api.deps import AppClock, DbSession
 from api.pages.text import TEXT
 from models import ApiRole
 from services import reasons
@@ -73,8 +73,8 @@ class NotSignedIn(Exception):
     """A page asked for without a valid session: the sign-in page, then back."""
 
 
-def person(request: Request, db: DbSession) -> SignedIn:
-    found = signed_in(db, request.cookies.get(COOKIE))
+def person(request: Request, db: DbSession, clock: AppClock) -> SignedIn:
+    found = signed_in(db, request.cookies.get(COOKIE), clock.now())
     if found is None:
         raise NotSignedIn
     return found
@@ -142,6 +142,6 @@ def not_signed_in(request: Request, _: Exception) -> Response:
 def error_page(request: Request, status: int, message: str) -> Response:
     """A domain error of a page, as a page with the status the API's table gives it."""
     with request.app.state.sessions() as db:
-        who = signed_in(db, request.cookies.get(COOKIE))
+        who = signed_in(db, request.cookies.get(COOKIE), request.app.state.clock.now())
     shown = "" if status == 404 else message  # a 404 says no more than the API's
     return render(request, who, "error.html", status, error_status=status, message=shown)

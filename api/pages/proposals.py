@@ -4,13 +4,12 @@ decision and the lease."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.deps import DbSession, RowId
+from api.deps import AppClock, DbSession, RowId
 from api.pages.base import Checked, Person, coordinator, landlord, redirect, render
 from api.routes.proposals import view
 from api.schemas import ReasonText
@@ -24,7 +23,11 @@ Text = Annotated[ReasonText | None, Form()]
 
 @router.get("/proposals")
 def proposal_list(
-    request: Request, db: DbSession, who: Person, status: ProposalStatus | None = None
+    request: Request,
+    db: DbSession,
+    who: Person,
+    clock: AppClock,
+    status: ProposalStatus | None = None,
 ) -> Response:
     if who.actor.role not in (ApiRole.COORDINATOR, ApiRole.LANDLORD):
         coordinator(who)
@@ -43,7 +46,7 @@ def proposal_list(
         status=status,
         reasons=[(code, label(code, who.language)) for code in codes_for(side)],
         next_cursor=next_cursor,
-        today=date.today(),
+        today=clock.today(),
     )
 
 
@@ -52,6 +55,7 @@ def household_answer(
     request: Request,
     db: DbSession,
     who: Checked,
+    clock: AppClock,
     proposal_id: RowId,
     answer: Annotated[Literal["accepted", "refused"], Form()],
     reason_code: Annotated[str | None, Form(max_length=64)] = None,
@@ -65,7 +69,7 @@ def household_answer(
         accepted=answer == "accepted",
         reason_code=reason_code or None,
         reason_text=reason_text or None,
-        today=date.today(),
+        today=clock.today(),
         commission_days=request.app.state.settings.commission_response_days,
     )
     return redirect("/ui/proposals")

@@ -3,14 +3,13 @@ export it, publish it."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.deps import DbSession, RowId
+from api.deps import AppClock, DbSession, RowId
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
 from api.pages.records import form_fields
 from api.routes.rounds import REPORT_POLICY, XLSX
@@ -99,6 +98,7 @@ def round_form(
     request: Request,
     db: DbSession,
     who: Checked,
+    clock: AppClock,
     form: Annotated[dict[str, str], Depends(form_fields)],
 ) -> Response:
     coordinator(who)
@@ -113,12 +113,14 @@ def round_form(
                 name = f"weight_{detail['loc'][1]}"
             errors.setdefault(name, detail["msg"])
         return _rounds_page(request, db, who, code=422, values=form, errors=errors)
-    queued = rounds.queue_round(db, who.actor, policy)
+    queued = rounds.queue_round(db, who.actor, policy, clock.today())
     return redirect(f"/ui/rounds/{queued.id}")
 
 
 @router.get("/rounds/{round_id}")
-def round_page(request: Request, db: DbSession, who: Coordinator, round_id: RowId) -> Response:
+def round_page(
+    request: Request, db: DbSession, who: Coordinator, clock: AppClock, round_id: RowId
+) -> Response:
     match_round = rounds.get_round(db, who.actor, round_id)
     running = match_round.status in (RoundStatus.QUEUED, RoundStatus.RUNNING)
     result = match_round.result or {}
@@ -127,7 +129,7 @@ def round_page(request: Request, db: DbSession, who: Coordinator, round_id: RowI
         who,
         "round.html",
         round=match_round,
-        progress=rounds.progress(db, match_round, datetime.now(UTC)),
+        progress=rounds.progress(db, match_round, clock.now()),
         running=running,
         stats=result.get("stats"),
         matches=result.get("matches", []),
@@ -166,6 +168,7 @@ def publish_form(
     request: Request,
     db: DbSession,
     who: Checked,
+    clock: AppClock,
     round_id: RowId,
     skip_changed: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -176,7 +179,7 @@ def publish_form(
             db,
             who.actor,
             round_id,
-            date.today(),
+            clock,
             settings.household_response_days,
             skip_changed=skip_changed,
         )
@@ -188,7 +191,7 @@ def publish_form(
             "round.html",
             409,
             round=match_round,
-            progress=rounds.progress(db, match_round, datetime.now(UTC)),
+            progress=rounds.progress(db, match_round, clock.now()),
             running=False,
             stats=(match_round.result or {}).get("stats"),
             matches=(match_round.result or {}).get("matches", []),

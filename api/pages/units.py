@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from api.deps import CurrentGeocoder, DbSession, RowId
+from api.deps import AppClock, CurrentGeocoder, DbSession, RowId
 from api.pages.base import Checked, Landlord, Person, coordinator, landlord, redirect, render
 from api.pages.records import form_fields, form_page, parse
 from api.pages.text import TEXT
@@ -162,6 +162,7 @@ def import_form(
     db: DbSession,
     who: Checked,
     geocoder: CurrentGeocoder,
+    clock: AppClock,
     file: Annotated[UploadFile, File()],
     available_from: Annotated[str, Form(max_length=10)] = "",
     lease_kind: Annotated[str, Form(max_length=20)] = "",
@@ -179,7 +180,13 @@ def import_form(
     }
     try:
         imported = units.import_landlord_units(
-            db, who.actor, file.filename or "upload.csv", file.file.read(), geocoder, defaults
+            db,
+            who.actor,
+            file.filename or "upload.csv",
+            file.file.read(),
+            geocoder,
+            defaults,
+            today=clock.today(),
         )
     except InvalidImport as refused:
         return render(request, who, "import.html", 422, refused=refused, **context)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api.deps import CurrentActor, DbSession
+from api.deps import AppClock, CurrentActor, DbSession
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     AuditPage,
@@ -92,9 +92,11 @@ def list_keys(db: DbSession, actor: CurrentActor) -> Any:
     responses={**PROBLEMS, **NOT_FOUND},
     summary="Revoke an API key",
 )
-def revoke(prefix: str, db: DbSession, actor: CurrentActor) -> Any:
+def revoke(prefix: str, db: DbSession, actor: CurrentActor, clock: AppClock) -> Any:
     actor.require(ApiRole.ADMIN)
-    return KeyOut.model_validate(revoke_key(db, prefix, by=f"{actor.role}:{actor.name}"))
+    return KeyOut.model_validate(
+        revoke_key(db, prefix, clock.now(), by=f"{actor.role}:{actor.name}")
+    )
 
 
 @router.get("/v1/audit", response_model=AuditPage, responses=PROBLEMS, summary="Audit trail")

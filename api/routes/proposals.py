@@ -3,12 +3,11 @@ the lease; coordinators see all and record the household's answer."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from api.deps import CurrentActor, DbSession, RowId
+from api.deps import AppClock, CurrentActor, DbSession, RowId
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     CommissionDecision,
@@ -72,9 +71,9 @@ def list_proposals(
     responses=PROBLEMS,
     summary="Proposals close to or past their deadline",
 )
-def stalled(request: Request, db: DbSession, actor: CurrentActor) -> Any:
+def stalled(request: Request, db: DbSession, actor: CurrentActor, clock: AppClock) -> Any:
     settings = request.app.state.settings
-    rows = proposals.stalled(db, actor, date.today(), settings.stalled_within_days)
+    rows = proposals.stalled(db, actor, clock.today(), settings.stalled_within_days)
     return [view(actor, p) for p in rows]
 
 
@@ -109,6 +108,7 @@ def household_response(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
+    clock: AppClock,
 ) -> Any:
     """A refusal needs a household-side reason code (docs/reasons.md); it bars the pair from
     later rounds and returns the household to the waiting list."""
@@ -119,7 +119,7 @@ def household_response(
         accepted=body.answer == "accepted",
         reason_code=body.reason_code,
         reason_text=body.reason_text,
-        today=date.today(),
+        today=clock.today(),
         commission_days=request.app.state.settings.commission_response_days,
     )
     return view(actor, proposal)

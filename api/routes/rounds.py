@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.deps import CurrentActor, DbSession, Expensive, RowId
+from api.deps import AppClock, CurrentActor, DbSession, Expensive, RowId
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, RoundPage, problem
 from models import MatchRound, RoundStatus
 from services import exports, report, rounds
+from services.clock import Clock
 from services.errors import Conflict
 from services.roundfile import PolicyIn
 
@@ -21,9 +21,9 @@ router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such round")}
 
 
-def with_progress(db: Session, match_round: MatchRound) -> RoundOut:
+def with_progress(db: Session, match_round: MatchRound, clock: Clock) -> RoundOut:
     out = RoundOut.model_validate(match_round)
-    out.progress = rounds.progress(db, match_round, datetime.now(UTC))
+    out.progress = rounds.progress(db, match_round, clock.now())
     return out
 
 
@@ -49,32 +49,34 @@ def queue_round(
     ],
     db: DbSession,
     actor: CurrentActor,
+    clock: AppClock,
 ) -> Any:
     """Every waiting household and every vacant unit, at the time a worker picks the round
     up. Follow it with GET /v1/rounds/{id}."""
-    match_round = rounds.queue_round(db, actor, policy)
-    return with_progress(db, match_round)
+    match_round = rounds.queue_round(db, actor, policy, clock.today())
+    return with_progress(db, match_round, clock)
 
 
 @router.get("", response_model=RoundPage, responses=PROBLEMS, summary="Rounds, newest first")
 def list_rounds(
     db: DbSession,
     actor: CurrentActor,
+    clock: AppClock,
     status: RoundStatus | None = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Any:
     """Each round's status, policy and statistics (its result: GET /v1/rounds/{id}/result)."""
     rows, next_page = rounds.list_rounds(db, actor, status=status, cursor=cursor, limit=limit)
-    return {"items": [with_progress(db, r) for r in rows], "next_cursor": next_page}
+    return {"items": [with_progress(db, r, clock) for r in rows], "next_cursor": next_page}
 
 
 @router.get(
     "/{round_id}", response_model=RoundOut, responses={**PROBLEMS, **NOT_FOUND}, summary="A round"
 )
-def get_round(round_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
+def get_round(round_id: RowId, db: DbSession, actor: CurrentActor, clock: AppClock) -> Any:
     """Status (queued, running, solved, published, failed), statistics when solved."""
-    return with_progress(db, rounds.get_round(db, actor, round_id))
+    return with_progress(db, rounds.get_round(db, actor, round_id), clock)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -171,6 +173,7 @@ def publish_round(
     request: Request,
     db: DbSession,
     actor: CurrentActor,
+    clock: AppClock,
     skip_changed: Annotated[
         bool,
         Query(
@@ -188,7 +191,7 @@ def publish_round(
         db,
         actor,
         round_id,
-        date.today(),
+        clock,
         settings.household_response_days,
         skip_changed=skip_changed,
     )

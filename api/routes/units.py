@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import (
+    AppClock,
     CurrentActor,
     CurrentGeocoder,
     DbSession,
@@ -97,13 +98,14 @@ def import_units(
     actor: CurrentActor,
     geocoder: CurrentGeocoder,
     defaults: Annotated[UnitDefaults, Query()],
+    clock: AppClock,
 ) -> Any:
     """Every row is checked first; one bad cell refuses the file, with every problem listed
     by row and column in `errors`. A row whose reference you already have updates that unit
     if it changed (a `version` column makes the update conditional). An RPLS extract is
     recognised by its item names; the query parameters fill what a file lacks."""
     imported = units.import_landlord_units(
-        db, actor, file.source, file.data, geocoder, defaults.given()
+        db, actor, file.source, file.data, geocoder, defaults.given(), today=clock.today()
     )
     return ImportResult.of(imported)
 
