@@ -154,10 +154,9 @@ PairIn = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 
 class PolicyIn(Strict):
-    # None: the day the round is queued (`dated`)
     round_date: (
         Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None
-    ) = None
+    ) = Field(default=None, description="The day the rules apply on; absent: the day it is queued")
     horizon_days: Annotated[int, Field(ge=0, le=3_650)] = 60
     max_commute_km: Annotated[float, Field(gt=0, le=2_000)] = 40.0
     max_effort_rate: Annotated[float, Field(gt=0, le=1)] = 0.35
