@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from geopy.geocoders.base import Geocoder
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,6 +18,7 @@ from models import (
     Household,
     HouseholdStatus,
     Landlord,
+    LeaseKind,
     MoveInChecklist,
     Unit,
 )
@@ -31,7 +34,33 @@ from services.imports import (
     import_households,
 )
 from services.pages import after_id, next_cursor
-from services.records import HouseholdRecord
+from services.records import HouseholdRecord, NeedsRecord, PlaceRecord
+
+
+class HouseholdChanges(BaseModel):
+    """The fields a coordinator may change on a household; absent fields stay as they are.
+    Bounds are the record's: the household is validated as a whole once changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str | None = None  # given, it must be the household's own
+    adults: int | None = None
+    couple: bool | None = None
+    children_ages: list[int] | None = None
+    monthly_resources_eur: Decimal | None = None
+    housing_benefit_eur: Decimal | None = None
+    workplaces: list[PlaceRecord] | None = None
+    needs: NeedsRecord | None = None
+    preferred_communes: list[str] | None = None
+    excluded_communes: list[str] | None = None
+    accepted_lease_kinds: list[LeaseKind] | None = None
+    registered_on: date | None = None
+    urgent: bool | None = None
+    urgent_reason: str | None = None
+    urgent_deadline: date | None = None
+    application_number: str | None = None
+    consent_to_share: bool | None = None
+    version: int | None = None  # when given, the update applies only to that version
 
 
 def as_record(household: Household) -> dict[str, Any]:
@@ -157,16 +186,15 @@ def update_household(
     session: Session,
     actor: Actor,
     household_id: int,
-    changes: dict[str, Any],
+    changes: HouseholdChanges,
     geocoder: Geocoder,
-    version: int | None = None,
 ) -> Household:
     """Apply the given fields (validated as a whole record); workplaces, when given, are
     replaced and geocoded again."""
     household = get_household(session, actor, household_id)
-    if version is not None and version != household.version:
+    if changes.version is not None and changes.version != household.version:
         raise Conflict(
-            f"household {household_id} is at version {household.version}, not {version}",
+            f"household {household_id} is at version {household.version}, not {changes.version}",
             field="version",
         )
     if household.status not in HOUSEHOLD_EDITABLE:
@@ -174,10 +202,11 @@ def update_household(
             f"household {household_id} is {household.status}: it cannot be changed now",
             field="status",
         )
-    if "reference" in changes and changes["reference"] != household.reference:
+    given = changes.model_dump(exclude_unset=True, exclude={"version"})
+    if "reference" in given and given["reference"] != household.reference:
         raise InvalidInput("reference", "the reference of a household cannot change")
     before = audit.view(household)
-    record = HouseholdRecord.model_validate({**as_record(household), **changes})
+    record = HouseholdRecord.model_validate({**as_record(household), **given})
     rebuilt, problems = build_household(record, geocoder)
     if problems:
         field, message = problems[0]

@@ -143,9 +143,8 @@ def edit_household_form(
     if record is None:
         return form_page(request, who, "households", action, title, form, errors, version)
     try:
-        households.update_household(
-            db, who.actor, household_id, record.model_dump(), geocoder, version
-        )
+        changes = households.HouseholdChanges(**record.model_dump(), version=version)
+        households.update_household(db, who.actor, household_id, changes, geocoder)
     except (Conflict, InvalidInput) as refused:
         place = field_for(getattr(refused, "field", None) or "reference")
         return form_page(

@@ -111,7 +111,7 @@ def get_household(household_id: RowId, db: DbSession, actor: CurrentActor) -> An
 def patch_household(
     household_id: RowId,
     changes: Annotated[
-        dict[str, Any],
+        households.HouseholdChanges,
         Body(
             openapi_examples={
                 "new job": {
@@ -129,8 +129,7 @@ def patch_household(
 ) -> Any:
     """Any field of the household; the result is validated as a whole. Give `version` to
     refuse the change if the household changed since you read it."""
-    version = changes.pop("version", None)
-    household = households.update_household(db, actor, household_id, changes, geocoder, version)
+    household = households.update_household(db, actor, household_id, changes, geocoder)
     return HouseholdOut.model_validate(household)
 
 
