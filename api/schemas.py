@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models import HouseholdStatus, LeaseKind, UnitStatus
 from services.imports import Imported
-from services.proposals import ProposalForLandlord
+from services.proposals import ProposalForCoordinator, ProposalForLandlord
 
 
 class UnitOut(BaseModel):
@@ -182,24 +182,6 @@ class RoundOut(BaseModel):
 class RoundPage(BaseModel):
     items: list[RoundOut]
     next_cursor: str | None
-
-
-class ProposalForCoordinator(BaseModel):
-    id: int
-    round_id: int
-    household_id: int
-    household_reference: str
-    unit_id: int
-    unit_reference: str
-    rank: int
-    score: int
-    score_breakdown: dict[str, int]
-    status: str
-    household_answer: str | None
-    commission_answer: str | None
-    reason_code: str | None
-    reason_text: str | None
-    respond_by: date | None
 
 
 class ProposalPage(BaseModel):

@@ -67,6 +67,27 @@ class HouseholdForLandlord(BaseModel):
     unit_meets_accessibility_needs: bool
 
 
+class ProposalForCoordinator(BaseModel):
+    """A proposal as a coordinator sees it: the household by reference, the score's parts
+    (which name its needs), every answer and reason."""
+
+    id: int
+    round_id: int
+    household_id: int
+    household_reference: str
+    unit_id: int
+    unit_reference: str
+    rank: int
+    score: int
+    score_breakdown: dict[str, int]
+    status: str
+    household_answer: str | None
+    commission_answer: str | None
+    reason_code: str | None
+    reason_text: str | None
+    respond_by: date | None
+
+
 class ProposalForLandlord(BaseModel):
     """A proposal as its landlord sees it (the API's schema too)."""
 
@@ -110,6 +131,34 @@ def seen_by_landlord(proposal: Proposal) -> ProposalForLandlord:
             unit_meets_accessibility_needs=accessibility_met(household, unit),
         ),
     )
+
+
+def seen_by_coordinator(proposal: Proposal) -> ProposalForCoordinator:
+    household, unit = proposal.household, proposal.unit
+    return ProposalForCoordinator(
+        id=proposal.id,
+        round_id=proposal.round_id,
+        household_id=household.id,
+        household_reference=household.reference,
+        unit_id=unit.id,
+        unit_reference=unit.reference,
+        rank=proposal.rank,
+        score=proposal.score,
+        score_breakdown=proposal.score_breakdown,
+        status=str(proposal.status),
+        household_answer=proposal.household_answer,
+        commission_answer=proposal.commission_answer,
+        reason_code=proposal.reason_code,
+        reason_text=proposal.reason_text,
+        respond_by=proposal.respond_by,
+    )
+
+
+def seen_by(actor: Actor, proposal: Proposal) -> ProposalForCoordinator | ProposalForLandlord:
+    """A proposal as this actor may see it (a landlord: data minimised)."""
+    if actor.role is ApiRole.LANDLORD:
+        return seen_by_landlord(proposal)
+    return seen_by_coordinator(proposal)
 
 
 def get_proposal(session: Session, actor: Actor, proposal_id: int) -> Proposal:

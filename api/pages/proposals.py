@@ -11,7 +11,6 @@ from fastapi.responses import Response
 
 from api.deps import AppClock, DbSession, RowId
 from api.pages.base import Checked, Person, coordinator, landlord, redirect, render
-from api.routes.proposals import view
 from api.schemas import ReasonText
 from models import ApiRole, ProposalStatus
 from services import proposals
@@ -32,7 +31,7 @@ def proposal_list(
     if who.actor.role not in (ApiRole.COORDINATOR, ApiRole.LANDLORD):
         coordinator(who)
     page, next_cursor = proposals.list_proposals(db, who.actor, status=status, limit=200)
-    views = [view(who.actor, proposal) for proposal in page]
+    views = [proposals.seen_by(who.actor, proposal) for proposal in page]
     if who.actor.role is ApiRole.LANDLORD:
         # ranked, unit by unit, as a commission examines them
         views.sort(key=lambda v: (v.unit_reference, v.rank))

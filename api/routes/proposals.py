@@ -12,40 +12,15 @@ from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     CommissionDecision,
     HouseholdAnswer,
-    ProposalForCoordinator,
     ProposalPage,
     problem,
 )
-from models import ApiRole, Proposal, ProposalStatus
+from models import ProposalStatus
 from services import proposals
-from services.access import Actor
-from services.proposals import ProposalForLandlord
+from services.proposals import ProposalForCoordinator, ProposalForLandlord
 
 router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such proposal among yours")}
-
-
-def view(actor: Actor, proposal: Proposal) -> ProposalForCoordinator | ProposalForLandlord:
-    if actor.role is ApiRole.LANDLORD:
-        return proposals.seen_by_landlord(proposal)
-    household, unit = proposal.household, proposal.unit
-    return ProposalForCoordinator(
-        id=proposal.id,
-        round_id=proposal.round_id,
-        household_id=household.id,
-        household_reference=household.reference,
-        unit_id=unit.id,
-        unit_reference=unit.reference,
-        rank=proposal.rank,
-        score=proposal.score,
-        score_breakdown=proposal.score_breakdown,
-        status=str(proposal.status),
-        household_answer=proposal.household_answer,
-        commission_answer=proposal.commission_answer,
-        reason_code=proposal.reason_code,
-        reason_text=proposal.reason_text,
-        respond_by=proposal.respond_by,
-    )
 
 
 @router.get("", response_model=ProposalPage, responses=PROBLEMS, summary="List proposals")
@@ -62,7 +37,7 @@ def list_proposals(
     page, next_cursor = proposals.list_proposals(
         db, actor, status=status, round_id=round_id, cursor=cursor, limit=limit
     )
-    return {"items": [view(actor, p) for p in page], "next_cursor": next_cursor}
+    return {"items": [proposals.seen_by(actor, p) for p in page], "next_cursor": next_cursor}
 
 
 @router.get(
@@ -74,12 +49,12 @@ def list_proposals(
 def stalled(request: Request, db: DbSession, actor: CurrentActor, clock: AppClock) -> Any:
     settings = request.app.state.settings
     rows = proposals.stalled(db, actor, clock.today(), settings.stalled_within_days)
-    return [view(actor, p) for p in rows]
+    return [proposals.seen_by(actor, p) for p in rows]
 
 
 @router.get("/{proposal_id}", responses={**PROBLEMS, **NOT_FOUND}, summary="A proposal")
 def get_proposal(proposal_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
-    return view(actor, proposals.get_proposal(db, actor, proposal_id))
+    return proposals.seen_by(actor, proposals.get_proposal(db, actor, proposal_id))
 
 
 @router.post(
@@ -122,7 +97,7 @@ def household_response(
         today=clock.today(),
         commission_days=request.app.state.settings.commission_response_days,
     )
-    return view(actor, proposal)
+    return proposals.seen_by(actor, proposal)
 
 
 @router.post(
@@ -160,7 +135,7 @@ def decision(
         reason_code=body.reason_code,
         reason_text=body.reason_text,
     )
-    return view(actor, proposal)
+    return proposals.seen_by(actor, proposal)
 
 
 @router.post(
@@ -171,4 +146,4 @@ def decision(
 )
 def lease_signed(proposal_id: RowId, db: DbSession, actor: CurrentActor) -> Any:
     """The unit becomes let, the household housed; the unit's other candidates wait again."""
-    return view(actor, proposals.lease_signed(db, actor, proposal_id))
+    return proposals.seen_by(actor, proposals.lease_signed(db, actor, proposal_id))
