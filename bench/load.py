@@ -19,7 +19,6 @@ import asyncio
 import itertools
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -36,13 +35,13 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
+from bench.docs import DOCS, markers, write_block
 from bench.instances import api_records, make_round
 from models import ApiRole, Landlord, migrate
 from models.db import make_engine, session_factory
 from services.access import create_key
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- load: begin -->", "<!-- load: end -->"
+BEGIN, END = markers("load")
 POSTGRES_URL = os.environ.get(
     "HOUSING_MATCH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -427,25 +426,6 @@ def report(measures: list[Measure], size: int, args: Any) -> str:
     return "\n".join(lines)
 
 
-BLOCK = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-
-
-def load_block(path: Path) -> str:
-    """The load table already in a benchmarks file ("" if none): bench/run.py keeps it."""
-    found = BLOCK.search(path.read_text(encoding="utf-8")) if path.exists() else None
-    return found.group(0) if found else ""
-
-
-def write_into_docs(block: str) -> None:
-    existing = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    pattern = BLOCK
-    if pattern.search(existing):
-        updated = pattern.sub(lambda _: block, existing)
-    else:
-        updated = existing.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.write_text(updated, encoding="utf-8")
-
-
 def new_unit(headers: dict[str, str], processes: int, number: int) -> bytes:
     """POST of a new unit, its reference unique over the run."""
     unit = {
@@ -506,7 +486,7 @@ def main() -> None:
                 process.wait()
     finally:
         drop_schema(schema)
-    write_into_docs(report(measures, args.size, args))
+    write_block(DOCS, "load", report(measures, args.size, args))
     print(f"-> {DOCS}")
 
 

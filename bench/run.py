@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from bench.docs import DOCS, kept_blocks
 from bench.instances import make_round
-from bench.load import load_block
 from matcher.candidates import CandidateSet, Pairs, generate_candidates
 from matcher.chains import ChainLayout, PairRuns
 from matcher.explain import priorities
@@ -45,7 +45,6 @@ from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.roundfile import parse_round, solve_round_text, to_instance, to_policy
 from services.settings import Settings
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 # The French rule (25% under about 10,000 EUR per consumption unit) does not bind on refugee
 # households, most of whom are under it, so the benchmark uses a quota that does: half of the
 # matches outside priority neighbourhoods to households under 8,000 EUR.
@@ -616,8 +615,8 @@ def main() -> None:
         document = make_round(size, size, "national", seed=size)
         runs.append(bench_and_print("National, 8 regions", document, args))
     report = write_report(runs, args.peers_max_pairs)
-    kept = load_block(args.output)  # bench/load.py's table, from its own run
-    args.output.write_text(report + ("\n\n" + kept if kept else "") + "\n", encoding="utf-8")
+    kept = kept_blocks(args.output)  # bench/load.py's table, the design measurements
+    args.output.write_text("\n\n".join([report, *kept]) + "\n", encoding="utf-8")
     print(f"-> {args.output}")
 
 
