@@ -148,13 +148,6 @@ def _rows_to_scan(household: Household, table: UnitTable, policy: Policy) -> Row
     return rows
 
 
-# The flow needs about 130 bytes an arc (a pair held singly, or a run; measured: 25 million
-# pairs peak at 3.4 GB), so past this many a round would take more memory than a 24 GB
-# machine has. Checked while generating, so a round too large stops at a bounded size
-# instead of exhausting the machine.
-MAX_ARCS = 100_000_000
-
-
 class RoundTooLarge(ValueError):
     """More feasible pairs than the core can hold: the round must be split or narrowed."""
 
@@ -171,7 +164,6 @@ def generate_candidates(
     instance: Instance,
     policy: Policy,
     table: UnitTable,
-    max_arcs: int = MAX_ARCS,
     tuning: Tuning = DEFAULT_TUNING,
 ) -> CandidateSet:
     singles: list[Pairs] = []
@@ -195,7 +187,8 @@ def generate_candidates(
         profiles = known_profiles.get(signature) if signature is not None else None
         barred_units = barred.get(h_index, set())
         if (
-            profiles is not None
+            tuning.alike_by_cost
+            and profiles is not None
             and not household.preferred_communes  # a score that varies within a class
             and passes_every_unit_but_by_class_and_cost(household, barred_units)
         ):
@@ -203,8 +196,8 @@ def generate_candidates(
             if by_cost is not None:
                 runs.append(by_cost)
                 arcs += len(by_cost)
-                if arcs > max_arcs:
-                    raise too_large(max_arcs)
+                if arcs > tuning.max_arcs:
+                    raise too_large(tuning.max_arcs)
                 continue
         checks = pair_checks(household, table, rows, policy, barred_units)
         keep = checks.feasible()
@@ -230,7 +223,7 @@ def generate_candidates(
             units, scores = units[single], scores[single]
         singles.append(Pairs(np.full(units.size, h_index, dtype=np.int32), units, scores))
         arcs += units.size
-        if arcs > max_arcs:
-            raise too_large(max_arcs)
+        if arcs > tuning.max_arcs:
+            raise too_large(tuning.max_arcs)
     layout, chained = registry.layout(PairRuns.joined(runs))
     return CandidateSet(Pairs.joined(singles), chained, layout)

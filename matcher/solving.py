@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.candidates import MAX_ARCS, CandidateSet, generate_candidates, too_large
+from matcher.candidates import CandidateSet, generate_candidates, too_large
 from matcher.explain import explain_unmatched, justified_envy_pairs
 from matcher.flow import FlowNetwork
 from matcher.income import is_low_income, with_threshold
@@ -217,8 +217,8 @@ def _assign(
         return Solution(pairs(*network.pairs_at(chosen)), 0, notes, housed_without_quota)
 
     # The quota weighs pairs one by one: every pair of the round is made (checked first).
-    if network.pairs > MAX_ARCS:
-        raise too_large(MAX_ARCS)
+    if network.pairs > tuning.max_arcs:
+        raise too_large(tuning.max_arcs)
     network = network.expanded()
     unconstrained = np.zeros(network.pairs, dtype=np.bool_)
     unconstrained[chosen] = True

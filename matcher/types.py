@@ -185,10 +185,19 @@ class Tuning:
     # Each profile's chain keeps a position per unit while candidates are generated (4 bytes
     # a unit): past this many profiles, households fall back to their classes' own chains.
     max_profiles: int = 1_000
+    # Households alike to one already scanned take their runs from its profiles' chains by
+    # binary search on the cost (matcher/profiles.py) instead of scanning every unit row.
+    alike_by_cost: bool = True
     # Quota rounds with more pairs than this start their multiplier search from a sample's
     # (matcher/quota.py says what that saves), of this many pairs a household.
     sampled_above_pairs: int = 1_000_000
     sample_pairs_per_household: int = 25
+    # A memory guard, the one field that can refuse a round: the flow needs about 130 bytes
+    # an arc (a pair held singly, or a run; measured: 25 million pairs peak at 3.4 GB), so
+    # past this many a round would take more memory than a 24 GB machine has. Checked while
+    # generating, so a round too large stops at a bounded size instead of exhausting the
+    # machine.
+    max_arcs: int = 100_000_000
 
 
 DEFAULT_TUNING = Tuning()

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import Proposal
 from services.proposals import expire_overdue
-from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import STUDIO, published_proposal
+from tests.api import STUDIO, assert_problem, auth, published_proposal
 
 
 def test_admin_registers_a_landlord_and_issues_its_key(

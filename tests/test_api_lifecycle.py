@@ -13,83 +13,16 @@ from sqlalchemy.orm import Session
 
 from api.schemas import HOUSEHOLD_EXAMPLE
 from models import Exclusion, MoveInChecklist
-from services.worker import RoundWorker
-from tests.api import assert_problem, auth
-
-STUDIO: dict[str, Any] = {
-    "reference": "LOT-S",
-    "commune": "Clermont-Ferrand",
-    "postcode": "63000",
-    "rooms": 1,
-    "surface_m2": 28,
-    "floor": 0,
-    "rent_eur": 240,
-    "charges_eur": 40,
-    "available_from": "2026-11-01",
-}
-SINGLE: dict[str, Any] = {
-    "reference": "HH-A",
-    "adults": 1,
-    "monthly_resources_eur": 1100,
-    "housing_benefit_eur": 180,
-    "registered_on": "2026-01-10",
-    "workplaces": [{"commune": "Clermont-Ferrand", "postcode": "63000"}],
-    "needs": {"reduced_mobility": True, "care_site": {"lat": 45.76, "lon": 3.10, "max_km": 20}},
-    "consent_to_share": True,
-    "application_number": "063261234567",
-}
-HEALTH_OR_WORK = {
-    "needs",
-    "needs_wheelchair",
-    "needs_reduced_mobility",
-    "care_site_label",
-    "care_site_lat",
-    "care_site_lon",
-    "care_site_max_km",
-    "workplaces",
-    "score_breakdown",
-    "urgent_reason",
-}
-
-
-def run_worker(client: TestClient) -> None:
-    worker = RoundWorker(client.app.state.test_sessions, "test-worker", heartbeat_s=None)  # type: ignore[attr-defined]
-    assert worker.run_once() is not None
-
-
-def solved_round(client: TestClient, keys: dict[str, str]) -> int:
-    queued = client.post(
-        "/v1/rounds", json={"round_date": "2026-12-01"}, headers=auth(keys, "coordinator")
-    )
-    assert queued.status_code == 202, queued.text
-    assert queued.json()["status"] == "queued"
-    assert queued.json()["progress"] == "waiting for a worker (0 round(s) ahead)"
-    run_worker(client)
-    round_id: int = queued.json()["id"]
-    state = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
-    assert state["status"] == "solved", state
-    assert state["progress"].startswith("solved; the solve took")
-    return round_id
-
-
-def published_proposal(client: TestClient, keys: dict[str, str]) -> dict[str, int]:
-    """A unit, a household, a solved and published round: the ids of the one proposal."""
-    unit = client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome")).json()["id"]
-    household = client.post(
-        "/v1/households", json=SINGLE, headers=auth(keys, "coordinator")
-    ).json()["id"]
-    round_id = solved_round(client, keys)
-    client.post(f"/v1/rounds/{round_id}/publish", headers=auth(keys, "coordinator"))
-    (proposal,) = client.get("/v1/proposals", headers=auth(keys, "coordinator")).json()["items"]
-    return {"unit": unit, "household": household, "proposal": proposal["id"], "round": round_id}
-
-
-def every_key(document: Any) -> set[str]:
-    if isinstance(document, dict):
-        return set(document) | {k for v in document.values() for k in every_key(v)}
-    if isinstance(document, list):
-        return {k for item in document for k in every_key(item)}
-    return set()
+from tests.api import (
+    HEALTH_OR_WORK,
+    SINGLE,
+    STUDIO,
+    assert_problem,
+    auth,
+    every_key,
+    run_worker,
+    solved_round,
+)
 
 
 @pytest.fixture

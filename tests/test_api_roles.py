@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from models import ApiRole
 from services.access import PREFIX_LENGTH, create_key, revoke_key
-from tests.api import auth
+from tests.api import HEALTH_OR_WORK, SINGLE, STUDIO, auth, every_key, published_proposal
 from tests.factories import CLOCK
-from tests.test_api_lifecycle import HEALTH_OR_WORK, SINGLE, STUDIO, every_key, published_proposal
 
 ROLES = ["-", "dome", "volcans", "coordinator", "admin"]
 REFUSED_KEYS = ["malformed", "revoked"]  # 401 on every route but /healthz

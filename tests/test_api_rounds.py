@@ -11,8 +11,7 @@ from python_calamine import CalamineWorkbook
 from api.routes.rounds import XLSX
 from services.clock import FixedClock
 from services.settings import Settings
-from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import SINGLE, STUDIO, published_proposal, solved_round
+from tests.api import SINGLE, STUDIO, assert_problem, auth, published_proposal, solved_round
 
 
 def test_rounds_are_listed_newest_first_page_by_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -33,3 +34,14 @@ def test_the_time_is_read_from_the_one_clock() -> None:
         if any(call in line for call in ("date.today(", "datetime.now(", "datetime.utcnow("))
     ]
     assert readers == []
+
+
+def test_test_modules_do_not_import_each_other() -> None:
+    """Builders the tests share live in helper modules (tests/api.py, tests/served.py,
+    tests/matcher/references.py, ...), not in a test module another one imports."""
+    importing = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "tests").rglob("test_*.py"))
+        if re.search(r"^\s*(from|import) tests(\.\w+)*\.test_", path.read_text(), flags=re.M)
+    ]
+    assert importing == []

@@ -24,7 +24,7 @@ from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.imports import load_fixtures
 from services.settings import Settings
 from tests.conftest import EmptyDatabase
-from tests.test_served import Served
+from tests.served import Served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).parent.parent / "out" / "screenshots"

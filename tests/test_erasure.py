@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditEvent, Household, HouseholdStatus, MatchRound, Proposal, Workplace
 from services.erasure import purge_closed
-from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import SINGLE, published_proposal
+from tests.api import SINGLE, assert_problem, auth, published_proposal
 
 
 def refused_proposal(client: TestClient, keys: dict[str, str]) -> dict[str, int]:

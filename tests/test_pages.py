@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.pages.text import TEXT
 from services.reasons import REASONS, REASONS_FR
-from tests.api import auth
-from tests.test_api_lifecycle import SINGLE, STUDIO, published_proposal, solved_round
+from tests.api import SINGLE, STUDIO, auth, published_proposal, solved_round
 
 HOSTILE = "<script>alert(1)</script>"
 

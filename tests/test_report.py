@@ -21,8 +21,7 @@ from services.report import build_report, render_report
 from services.roundfile import PolicyIn
 from services.rounds import run_round
 from tests import factories
-from tests.api import assert_problem, auth
-from tests.test_api_lifecycle import SINGLE, STUDIO, solved_round
+from tests.api import SINGLE, STUDIO, assert_problem, auth, solved_round
 
 COORDINATOR = Actor(None, ApiRole.COORDINATOR, "test")
 HOSTILE = "<script>alert(1)</script>"

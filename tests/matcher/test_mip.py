@@ -16,7 +16,7 @@ from matcher.flow import FlowNetwork
 from matcher.mip import AssignmentMip, solve_assignment_mip
 from matcher.quota import quota_weights
 from matcher.unit_table import UnitTable
-from tests.test_matcher import best_by_cp_sat, binding_quota_round
+from tests.matcher.references import best_by_cp_sat, binding_quota_round
 
 
 def whole_round(data: st.DataObject) -> tuple[AssignmentMip, int, object, object]:
