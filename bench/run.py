@@ -192,7 +192,7 @@ def highs_mip(
     instance: Instance, policy: Policy, candidates: Pairs, limit: float
 ) -> tuple[list[tuple[int, int]], str, str]:
     """The same model as CP-SAT's, every pair a variable, solved by HiGHS alone: what our
-    Lagrangian flow and its residual MIP (matcher/gap.py) are measured against."""
+    Lagrangian flow and its residual MIP (matcher/quota/close.py) are measured against."""
     households = len(instance.households)
     quota = policy.income_quota
     weights = (

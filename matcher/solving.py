@@ -10,7 +10,7 @@ maximum flows, minimises the cost (maximises the total score): exactly the lexic
 objective, with no big-M weight to tune or overflow. `candidates_per_unit` k is the capacity of
 the unit arc; `max_per_building` the capacity of a building arc. Pinned pairs are fixed before
 the flow and their capacity taken off. The income quota, the one constraint a flow cannot
-express, is handled by Lagrangian relaxation (matcher/quota.py), with its bound and gap.
+express, is handled by Lagrangian relaxation (matcher/quota/), with its bound and gap.
 """
 
 from __future__ import annotations

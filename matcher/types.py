@@ -189,7 +189,7 @@ class Tuning:
     # binary search on the cost (matcher/profiles.py) instead of scanning every unit row.
     alike_by_cost: bool = True
     # Quota rounds with more pairs than this start their multiplier search from a sample's
-    # (matcher/quota.py says what that saves), of this many pairs a household.
+    # (matcher/quota/search.py says what that saves), of this many pairs a household.
     sampled_above_pairs: int = 1_000_000
     sample_pairs_per_household: int = 25
     # A memory guard, the one field that can refuse a round: the flow needs about 130 bytes

@@ -1,4 +1,5 @@
-"""The income quota's search (matcher/quota.py): the quota holds, optimal where proven."""
+"""The income quota's search (matcher/quota/search.py): the quota holds, optimal where
+proven."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from matcher import Household, IncomeQuota, Instance, Policy, Tuning, Unit, chec
 from matcher.candidates import generate_candidates
 from matcher.flow import FlowNetwork
 from matcher.income import is_low_income, with_threshold
-from matcher.quota import MultiplierSearch, quota_weights
+from matcher.quota import MultiplierSearch, QuotaProblem, quota_weights
 from matcher.unit_table import UnitTable
 from tests.matcher.references import (
     SETTINGS,
@@ -136,7 +137,7 @@ def test_the_multiplier_bracket_holds_wherever_the_search_starts(data: st.DataOb
     sized = data.draw(st.booleans())
     if sized:
         network = network.of_size(int(unconstrained.sum()))
-    search = MultiplierSearch(network, base, q, 0, unconstrained, quota.SCALE * 100_000)
+    search = MultiplierSearch(QuotaProblem(network, base, q, 0, 100_000), unconstrained)
     low = search.at(0)
     assume(low.slack < 0)  # the quota binds: there is something to search
     guess = data.draw(st.none() | st.integers(1, 50) | st.integers(1, 2 * search.ceiling))

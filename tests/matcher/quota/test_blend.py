@@ -1,4 +1,4 @@
-"""Closing the quota's last gap (matcher/gap.py): blends of two flows and the exact close."""
+"""Blending two flows either side of the quota (matcher/quota/blend.py)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,18 @@ from collections import Counter
 from dataclasses import replace
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher import Instance, Policy, check, solve
+from matcher import Instance, Policy
 from matcher.candidates import CandidateSet, Pairs
 from matcher.chains import PairRuns
 from matcher.flow import FlowNetwork
-from matcher.gap import _alternating_pieces, best_blend
-from matcher.quota import quota_weights
+from matcher.quota import QuotaProblem, quota_weights
+from matcher.quota.blend import _alternating_pieces, best_blend
 from matcher.unit_table import UnitTable
 from tests.matcher.references import (
     SETTINGS,
-    best_by_cp_sat,
-    binding_quota_round,
-    objective_of,
     quotas,
 )
 from tests.strategies import instances, policies
@@ -42,21 +39,6 @@ def assert_within_capacities(
             if instance.units[u].building_id is not None
         )
         assert max(per_building.values(), default=0) <= policy.max_per_building
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_income_quota_gap_is_closed_exactly(data: st.DataObject) -> None:
-    """On rounds where the Lagrangian relaxation alone leaves a gap (a few in a hundred of
-    these), the reduced-cost fixing and HiGHS close it: proven optimal, equal to CP-SAT on
-    the whole round. Two thirds of the rounds have k = 2 or 3 candidates per unit, where the
-    quota's search runs on each unit's places apart (measured: 423 such searches and 108
-    gaps closed over the quota tests of one run)."""
-    instance, policy = binding_quota_round(data, max_households=16, max_units=12)
-    result = solve(instance, policy)
-    assert check.violations(instance, policy, result) == []
-    assert result.stats.optimal
-    assert objective_of(instance, policy, result) == best_by_cp_sat(instance, policy)
 
 
 @SETTINGS
@@ -91,8 +73,11 @@ def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject
     meeting = network.max_profit(rng.integers(1, 1000, network.pairs) + 400 * weights)
     if int(weights[meeting].sum()) < 0:
         return  # the quota-minded flow still breaks it: nothing to blend into
-    blended, value = best_blend(network, breaking, meeting, values, weights, 0, 10.0, 0)
-    assert value == int(values[blended].sum()) >= int(values[meeting].sum())
+    blend = best_blend(
+        QuotaProblem(network, values, weights, 0, 10_000), breaking, meeting, 10.0, 0
+    )
+    blended = blend.chosen
+    assert blend.value == int(values[blended].sum()) >= int(values[meeting].sum())
     assert int(weights[blended].sum()) >= 0
     assert_within_capacities(instance, policy, network, blended)
     # Any set of whole pieces, not only the knapsack's, swaps into a valid flow.

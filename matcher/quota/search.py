@@ -1,65 +1,37 @@
-"""The income quota, by Lagrangian relaxation over the min-cost flow.
+"""The income quota's multiplier search: Lagrangian relaxation over the min-cost flow.
 
-The quota: of the matches on units outside priority neighbourhoods, at least a share s goes to
-low-income households (annual resources per OECD consumption unit below a threshold). With
-q = 1 - s for a low-income household on such a unit, q = -s for any other household on it and
-q = 0 on a priority-neighbourhood unit, the quota reads sum(q x) >= 0: one side constraint on
-an otherwise pure flow problem.
-
-Moving it into the objective with a multiplier lambda >= 0 keeps the problem a min-cost flow:
+Moving the quota (problem.py) into the objective with a multiplier lambda >= 0 keeps the
+problem a min-cost flow:
     g(lambda) = max_x  value(x) + lambda * sum(q x)
 and every g(lambda) is an upper bound on the best value that meets the quota. The multiplier
 is found by a one-dimensional cutting plane (each pair of solutions on either side of the
 constraint gives the lambda where their lines cross), usually in a handful of solves. The
-best quota-meeting flow found and the lowest bound are usually a hair apart; matcher/gap.py
-blends the last two flows (either side of the quota) into a better quota-meeting one, then
-closes the gap exactly (reduced-cost fixing and HiGHS on the few pairs left). If the
+best quota-meeting flow found and the lowest bound are usually a hair apart; blend.py
+combines the last two flows (either side of the quota) into a better quota-meeting one, then
+close.py closes the gap exactly (reduced-cost fixing and HiGHS on the few pairs left). If the
 time limit stops either phase, the remaining gap is reported, never hidden.
 
-Values are scaled by 1000 so that the share has a resolution of 0.1% and all costs stay
-integers. `value(x)` is big_m * matched + score, so housing one more household always beats any
-score difference, as in the quota-free round. The search runs first among flows housing as
-many households as the round can (no big-M in the solves, which makes them faster), and on
-the big-M model only when none of those meets the quota. On large rounds it starts around
-the best multiplier of a random sample of the pairs.
+The search runs first among flows housing as many households as the round can (no big-M in
+the solves, which makes them faster), and on the big-M model only when none of those meets
+the quota. On large rounds it starts around the best multiplier of a random sample of the
+pairs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.flow import FlowNetwork
-from matcher.gap import Anchor, best_blend, close_gap
-from matcher.income import is_low_income, quota_shortfall
+from matcher.flow import FlowNetwork, IntArray
+from matcher.quota.blend import best_blend
+from matcher.quota.close import Anchor, close_gap
+from matcher.quota.problem import SCALE, QuotaProblem, ValuedFlow, quota_weights
 from matcher.types import DEFAULT_TUNING, IncomeQuota, Instance, Policy, Tuning
 
-SCALE = 1000
 MAX_SOLVES = 40
-
-
-def quota_weights(
-    instance: Instance,
-    quota: IncomeQuota,
-    households: NDArray[np.integer[Any]],
-    units: NDArray[np.integer[Any]],
-) -> NDArray[np.int64]:
-    """q of each (household, unit) pair, scaled by SCALE."""
-    share = round(quota.share * SCALE)
-    low = np.array([is_low_income(h, quota) for h in instance.households], dtype=np.bool_)
-    outside = np.array([not u.in_priority_neighbourhood for u in instance.units], dtype=np.bool_)
-    weights = np.where(low[households], SCALE - share, -share)
-    return np.where(outside[units], weights, 0).astype(np.int64)
-
-
-def quota_met(instance: Instance, quota: IncomeQuota, assignment: list[tuple[int, int]]) -> bool:
-    """Checked directly on the matches, not through the scaled weights."""
-    matches = [(instance.households[h], instance.units[u]) for h, u in assignment]
-    return quota_shortfall(quota, matches) <= 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,88 +59,74 @@ class RelaxedFlow:
         return self.value + self.multiplier * self.slack
 
 
-def safe_multiplier(network: FlowNetwork, base: NDArray[np.int64]) -> int:
+def safe_multiplier(network: FlowNetwork, values: IntArray) -> int:
     """The largest multiplier whose costs, times the node count (OR-tools scales costs by
     it), stay inside 64 bits; costs span up to twice the largest profit (flow.py shifts
     them to best - profit)."""
-    return (2**61 // (network.nodes + 1) - int(base.max(initial=0))) // SCALE
+    return (2**61 // (network.nodes + 1) - int(values.max(initial=0))) // SCALE
 
 
-def multiplier_ceiling(base_max: int, least_hurt: int) -> int:
+def multiplier_ceiling(most_value: int, least_hurt: int) -> int:
     """Past this multiplier every pair that hurts the quota (q <= -least_hurt) has a
     negative profit, so a flow of any size takes none of them: if the quota still fails
     there, no flow meets it."""
-    return base_max // max(least_hurt, 1) + 1
+    return most_value // max(least_hurt, 1) + 1
 
 
 def multipliers_fit(network: FlowNetwork, best_value: int, quota: IncomeQuota) -> bool:
     """Whether the search can reach, on this network, every multiplier it may need when the
     best pair is worth `best_value` (unscaled)."""
-    base = np.array([SCALE * best_value], dtype=np.int64)
+    values = np.array([SCALE * best_value], dtype=np.int64)
     least_hurt = round(quota.share * SCALE)  # -q of a pair that hurts the quota
-    return multiplier_ceiling(SCALE * best_value, least_hurt) <= safe_multiplier(network, base)
+    return multiplier_ceiling(SCALE * best_value, least_hurt) <= safe_multiplier(network, values)
 
 
 class MultiplierSearch:
-    """The multiplier search over one network: every solve it makes, the best quota-meeting
+    """The multiplier search over one problem: every solve it makes, the best quota-meeting
     flow among them and the lowest bound (with the flow that gave it).
 
-    `base` is each pair's value, SCALE * (big_m + score) (plus `cover_values` on first
-    places, with k > 1). On a network of_size(n), where every flow houses n households, the
-    big-M part is the same for all flows, so the solves leave it out (`cardinality_value` =
-    SCALE * big_m); on one using_first_places(c), so is the first places' bonus: smaller
-    costs, faster solves."""
+    On a network of_size(n), where every flow houses n households, the big-M part of the
+    values is the same for all flows, so the solves leave it out; on one
+    using_first_places(c), so are the first places' covers: smaller costs, faster solves."""
 
-    def __init__(
-        self,
-        network: FlowNetwork,
-        base: NDArray[np.int64],
-        q: NDArray[np.int64],
-        q_pinned: int,
-        unconstrained: NDArray[np.bool_],
-        cardinality_value: int,
-        cover_values: NDArray[np.int64] | None = None,
-    ) -> None:
-        self.network, self.base, self.q, self.q_pinned = network, base, q, q_pinned
-        self.unconstrained = unconstrained
-        offset: int | NDArray[np.int64] = cardinality_value if network.size is not None else 0
+    def __init__(self, problem: QuotaProblem, unconstrained: NDArray[np.bool_]) -> None:
+        self.problem = problem
+        network = problem.network
+        self.unconstrained = unconstrained  # the optimum at multiplier 0, known already
+        offset: int | IntArray = SCALE * problem.big_m if network.size is not None else 0
         if network.first_places_used is not None:
-            assert cover_values is not None
-            offset = offset + cover_values
+            assert problem.covers is not None
+            offset = offset + problem.covers
         self.offset = offset
         self.solves = 0
-        self.best: tuple[NDArray[np.bool_], int] | None = None
+        self.best: ValuedFlow | None = None
         self.anchor: RelaxedFlow | None = None  # the point of the lowest bound
-        best_score = int(network.pair_score.max(initial=0))
-        self.first_step = max(1, best_score)
-        hurting = q[q < 0]
+        self.first_step = max(1, int(network.pair_score.max(initial=0)))
+        hurting = problem.weights[problem.weights < 0]
         least_hurt = int(-hurting.max()) if hurting.size else 1
         self.ceiling = min(
-            multiplier_ceiling(int(base.max(initial=0)), least_hurt),
-            safe_multiplier(network, base),
+            multiplier_ceiling(int(problem.values.max(initial=0)), least_hurt),
+            safe_multiplier(network, problem.values),
         )
 
-    def profits(self, multiplier: int) -> NDArray[np.int64]:
+    def profits(self, multiplier: int) -> IntArray:
         """What the flow maximises at this multiplier (values plus the quota's term, less
-        the big-M part on a network of fixed size)."""
-        return self.base + (multiplier * self.q - self.offset)
+        what all flows of the network share)."""
+        return self.problem.values + (multiplier * self.problem.weights - self.offset)
 
     def at(self, multiplier: int) -> RelaxedFlow:
         if multiplier == 0:
             chosen = self.unconstrained
         else:
-            chosen = self.network.max_profit(self.profits(multiplier))
+            chosen = self.problem.network.max_profit(self.profits(multiplier))
             self.solves += 1
         point = RelaxedFlow(
-            multiplier,
-            chosen,
-            int(self.base[chosen].sum()),
-            self.q_pinned + int(self.q[chosen].sum()),
+            multiplier, chosen, self.problem.value(chosen), self.problem.slack(chosen)
         )
         if self.anchor is None or point.lagrangian < self.anchor.lagrangian:
             self.anchor = point
-        if point.slack >= 0 and (self.best is None or point.value > self.best[1]):
-            self.best = (point.chosen, point.value)
+        if point.slack >= 0 and (self.best is None or point.value > self.best.value):
+            self.best = ValuedFlow(point.chosen, point.value)
         return point
 
     def bracket(
@@ -240,31 +198,19 @@ class MultiplierSearch:
 
 
 def _estimate(
-    network: FlowNetwork,
-    base: NDArray[np.int64],
-    q: NDArray[np.int64],
-    q_pinned: int,
-    cardinality_value: int,
-    pairs_per_household: int,
-    seed: int,
-    deadline: float,
+    problem: QuotaProblem, pairs_per_household: int, seed: int, deadline: float
 ) -> tuple[int | None, str]:
     """The best multiplier of a random sample of the pairs (None if the sample cannot meet
     the quota housing as many as it can), and a note saying so."""
+    network = problem.network
     share = pairs_per_household * network.households / max(network.pairs, 1)
     rng = np.random.default_rng(seed)
     kept = np.flatnonzero(rng.random(network.pairs, dtype=np.float32) < share)
-    sample = network.restricted(kept)
-    unconstrained = np.zeros(sample.pairs, dtype=np.bool_)
-    unconstrained[sample.max_flow_min_cost()] = True
-    search = MultiplierSearch(
-        sample.of_size(int(unconstrained.sum())),
-        base[kept],
-        q[kept],
-        q_pinned,
-        unconstrained,
-        cardinality_value,
-    )
+    sample = problem.restricted(kept)
+    unconstrained = np.zeros(sample.network.pairs, dtype=np.bool_)
+    unconstrained[sample.network.max_flow_min_cost()] = True
+    most_housed = sample.network.of_size(int(unconstrained.sum()))
+    search = MultiplierSearch(sample.on(most_housed), unconstrained)
     low = search.at(0)
     if low.slack >= 0:
         return None, ""
@@ -305,32 +251,36 @@ def solve_with_quota(
     households as `unconstrained` (the first places counted by a node of their own, so
     neither weight enters the solves), which is the optimum if one meets the quota; else on
     the model of any size. Under building caps the first places cannot be counted that way,
-    and the search runs on the model of any size from the start (measured at 1,000 x 1,000
-    with k = 3: 4.6 s that way against 2.4 s counted)."""
+    and the search runs on the model of any size from the start."""
     started = perf_counter()
     deadline = started + policy.time_limit_s
     n_units = len(instance.units)
-    # a place's unit: the pair units of a network of places apart are u and u + n_units
-    q = quota_weights(instance, quota, network.pair_household, network.pair_unit % n_units)
     pinned_h = np.fromiter(pinned.keys(), dtype=np.int64)
     pinned_u = np.fromiter(pinned.values(), dtype=np.int64)
-    q_pinned = int(quota_weights(instance, quota, pinned_h, pinned_u).sum())
-    base = SCALE * (big_m + network.pair_score.astype(np.int64))
-    cardinality_value = SCALE * big_m
-    most_housed = network.of_size(int(unconstrained.sum()))
-    cover_values = None
+    values = SCALE * (big_m + network.pair_score.astype(np.int64))
+    covers = None
     if cover_weight:
         on_first_place = network.pair_unit < n_units
-        cover_values = np.where(on_first_place, SCALE * cover_weight, 0).astype(np.int64)
-        base += cover_values
-        covered = int(on_first_place[unconstrained].sum())
-        counted = not network.building_capacity.size
-        searched = most_housed.using_first_places(covered) if counted else network
-    else:
-        searched = most_housed
-    search = MultiplierSearch(
-        searched, base, q, q_pinned, unconstrained, cardinality_value, cover_values
+        covers = np.where(on_first_place, SCALE * cover_weight, 0).astype(np.int64)
+        values += covers
+    problem = QuotaProblem(
+        network,
+        values,
+        # a place's unit: the pair units of a network of places apart are u and u + n_units
+        quota_weights(instance, quota, network.pair_household, network.pair_unit % n_units),
+        int(quota_weights(instance, quota, pinned_h, pinned_u).sum()),
+        big_m,
+        covers,
     )
+    most_housed = network.of_size(int(unconstrained.sum()))
+    if not cover_weight:
+        searched = most_housed
+    elif network.building_capacity.size:  # first places cannot be counted under caps
+        searched = network
+    else:
+        covered = int((network.pair_unit < n_units)[unconstrained].sum())
+        searched = most_housed.using_first_places(covered)
+    search = MultiplierSearch(problem.on(searched), unconstrained)
 
     low = search.at(0)
     high = None
@@ -341,68 +291,48 @@ def solve_with_quota(
         guess = None
         if network.pairs > tuning.sampled_above_pairs and not cover_weight:
             guess, estimate_note = _estimate(
-                network,
-                base,
-                q,
-                q_pinned,
-                cardinality_value,
-                tuning.sample_pairs_per_household,
-                policy.seed,
-                deadline,
+                problem, tuning.sample_pairs_per_household, policy.seed, deadline
             )
         low, high = search.bracket(low, guess, deadline)
-        if high is None and search.network.size is not None:
+        if high is None and searched.size is not None:
             earlier_solves = search.solves
-            search = MultiplierSearch(
-                network, base, q, q_pinned, unconstrained, cardinality_value, cover_values
-            )
+            search = MultiplierSearch(problem, unconstrained)
             low, high = search.bracket(search.at(0), None, deadline)
         if high is not None:
             low, high, timed_out = search.cut(low, high, deadline)
     anchor, best = search.anchor, search.best
     assert anchor is not None
     if high is not None and low.slack < 0:
-        blend = best_blend(
-            network,
-            low.chosen,
-            high.chosen,
-            base,
-            q,
-            q_pinned,
-            deadline - perf_counter(),
-            policy.seed,
-        )
-        if best is None or blend[1] > best[1]:
+        blend = best_blend(problem, low.chosen, high.chosen, deadline - perf_counter(), policy.seed)
+        if best is None or blend.value > best.value:
             best = blend
 
     def outcome(
-        chosen: NDArray[np.bool_] | None,
-        value: int,
-        bound: int,
-        note: str = "",
-        stopped: bool = False,
+        flow: ValuedFlow | None, bound: int, note: str = "", stopped: bool = False
     ) -> QuotaOutcome:
-        solves = earlier_solves + search.solves
-        return QuotaOutcome(chosen, value, bound, solves, timed_out or stopped, note, estimate_note)
+        return QuotaOutcome(
+            None if flow is None else flow.chosen,
+            0 if flow is None else flow.value,
+            bound,
+            earlier_solves + search.solves,
+            timed_out or stopped,
+            note,
+            estimate_note,
+        )
 
     bound = anchor.lagrangian
     if best is None:
-        return outcome(None, 0, bound)
-    if best[1] >= bound:
-        return outcome(best[0], best[1], bound)
+        return outcome(None, bound)
+    if best.value >= bound:
+        return outcome(best, bound)
     left = deadline - perf_counter()
     if left <= 0:
-        return outcome(best[0], best[1], bound, stopped=True)
+        return outcome(best, bound, stopped=True)
     closure = close_gap(
-        search.network,
+        search.problem,
         Anchor(anchor.chosen, search.profits(anchor.multiplier), bound),
         best,
-        base,
-        q,
-        q_pinned,
-        SCALE,
-        None if cover_weight else big_m,
         left,
         policy.seed,
     )
-    return outcome(closure.chosen, closure.value, closure.bound, closure.note, closure.timed_out)
+    return outcome(closure.best, closure.bound, closure.note, closure.timed_out)
