@@ -186,7 +186,12 @@ def test_an_rpls_extract_reads_as_units() -> None:
     """RPLS items map to unit fields, the address is joined, yes/no codes (1/2) and the
     ground floor are read, other items are left out and the defaults fill what RPLS lacks."""
     rows = read_table(
-        "rpls.csv", RPLS.encode(), UnitRecord, max_rows=10, defaults={"lease_kind": "sliding"}
+        "rpls.csv",
+        RPLS.encode(),
+        UnitRecord,
+        max_rows=10,
+        defaults={"lease_kind": "sliding"},
+        today=date(2026, 12, 1),
     )
     first, second = (UnitRecord.model_validate(row.fields) for row in rows)
     assert (first.reference, first.commune, first.postcode) == (
@@ -200,9 +205,16 @@ def test_an_rpls_extract_reads_as_units() -> None:
     assert (first.in_priority_neighbourhood, first.wheelchair_accessible) == (True, False)
     assert (second.in_priority_neighbourhood, second.wheelchair_accessible) == (False, True)
     assert (second.floor, second.address) == (2, "4 AV DE LA REPUBLIQUE")
-    assert first.available_from == date.today()  # RPLS has no availability date
+    assert first.available_from == date(2026, 12, 1)  # RPLS has none: the day of the import
     assert first.lease_kind == second.lease_kind == "sliding"
     assert (first.elevator, first.charges_eur) == (False, Decimal(0))  # the record's defaults
+
+
+def test_an_rpls_extract_is_read_only_on_the_day_of_a_landlords_import() -> None:
+    """Its units are available from the day they are imported: without that day (an import
+    that is not a landlord's own), the extract is refused, not dated by a guess."""
+    with pytest.raises(InvalidImport, match="imported by its landlord"):
+        read_table("rpls.csv", RPLS.encode(), UnitRecord, max_rows=10)
 
 
 def test_an_rpls_extract_imports_through_the_api(client: TestClient, keys: dict[str, str]) -> None:
