@@ -14,15 +14,18 @@ against 6.0 s a solve at 5,000 x 5,000 (at 10,000 x 10,000 both take about 26 s)
 The arcs are the network's pairs, but OR-tools is handed a `ChainedGraph` where it can be:
 households without a workplace or care site enter chains of the units of their requirement
 profile instead of having one arc per pair (matcher/chains.py).
-Such a network is compact: it holds only the pairs held singly, and the runs stand for the
-rest; `expanded()` holds every pair, for the income quota, which weighs pairs one by one.
-Results are pair positions either way (`pairs_at` says which pairs they are).
+The two kinds are types: a `ChainedNetwork` holds only the pairs held singly, and its runs
+stand for the rest; a `PairNetwork` holds every pair one by one (the income quota weighs
+pairs one by one), and `expanded()` gives one from either. Only a pair network solves for
+arbitrary pair profits (`max_profit`), restricts its pairs or splits its units' places, and
+only it has duals (matcher/duals.py). Results are pair positions either way (`pairs_at`
+says which pairs they are).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,9 +42,12 @@ class SolverError(RuntimeError):
     """The solver failed in a way that is a bug, not a property of the instance."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FlowNetwork:
-    pair_household: NDArray[np.int32]  # for the pair arcs, in arc order
+    """What both kinds of network share: the places, the nodes, the arcs around the pairs
+    and the solve. Built by `FlowNetwork.build`, as a PairNetwork or a ChainedNetwork."""
+
+    pair_household: NDArray[np.int32]  # for the pair arcs held one by one, in arc order
     pair_unit: NDArray[np.int32]
     pair_score: NDArray[np.int32]
     unit_capacity: IntArray  # places left on each unit
@@ -57,15 +63,14 @@ class FlowNetwork:
     # this many first places: those arcs lead to a node of their own that takes that much.
     first_places_used: int | None = None
 
-    @classmethod
+    @staticmethod
     def build(
-        cls,
         instance: Instance,
         policy: Policy,
         candidates: CandidateSet,
         pinned: dict[int, int],
         tuning: Tuning = DEFAULT_TUNING,
-    ) -> FlowNetwork:
+    ) -> PairNetwork | ChainedNetwork:
         """The round's network. Where the candidates' runs save arcs it is chained, and holds
         only the single pairs one by one (`expanded` makes the runs' pairs too)."""
         n_households, n_units = len(instance.households), len(instance.units)
@@ -99,7 +104,7 @@ class FlowNetwork:
         chained = len(runs) > 0 and arcs_saved >= tuning.chaining_min_arcs_saved
         if not chained:
             single = Pairs.joined([single, Pairs(*runs.pairs(candidates.layout))])
-        network = cls(
+        network = PairNetwork(
             pair_household=single.household,
             pair_unit=single.unit,
             pair_score=single.score,
@@ -113,61 +118,23 @@ class FlowNetwork:
         chains = UnitChains.build(
             single.household.size, runs, candidates.layout, tuning.chain_block
         )
-        return replace(network, chained=ChainedGraph.build(network, chains))
+        return ChainedNetwork.of(network, ChainedGraph.build(network, chains))
 
-    def with_unit_capacity(self, unit_capacity: IntArray) -> FlowNetwork:
+    def with_unit_capacity(self, unit_capacity: IntArray) -> Self:
         """This network with these places left on each unit (the chains feed units by the
         places they have, so they are laid out anew for each solve either way)."""
         return replace(self, unit_capacity=unit_capacity)
 
-    def filling_units_first(self, places_per_unit: int) -> FlowNetwork:
+    def filling_units_first(self, places_per_unit: int) -> Self:
         """This network, whose `max_flow_min_cost` gives a candidate to as many units as it
         can before it looks at how many households it houses (k = `places_per_unit` > 1
         candidates per unit): each unit's first place, where no pin took it, is an arc of
-        its own (see `_solve`)."""
+        its own (see `_solve`). Its chained graph, if any, is laid out for the split arcs."""
         first_places = (self.unit_capacity == places_per_unit).astype(np.int64)
-        split = replace(self, first_places=first_places, chained=None)
+        split = replace(self, first_places=first_places)
         if self.chained is None:
             return split
         return replace(split, chained=ChainedGraph.build(split, self.chained.chains))
-
-    def first_places_apart(self, places_per_unit: int) -> FlowNetwork:
-        """This expanded network with each unit split in two, its first place (where no pin
-        took it) and its other places, and every pair made twice, once on each: the pair at
-        position p in this network is at p (first place) and p + pairs (other places) in the
-        new one, and unit u's places are units u and u + units. A bonus on the first-place
-        pairs then gives units a candidate first in models that weigh pairs one by one (the
-        income quota's), where `filling_units_first` weighs the units' arcs. Building caps
-        hold both places of a unit."""
-        assert not self.compact
-        first = (self.unit_capacity == places_per_unit).astype(np.int64)
-        return replace(
-            self,
-            pair_household=np.r_[self.pair_household, self.pair_household],
-            pair_unit=np.r_[self.pair_unit, self.pair_unit + np.int32(self.units)],
-            pair_score=np.r_[self.pair_score, self.pair_score],
-            unit_capacity=np.r_[first, self.unit_capacity - first],
-            building_of_unit=np.r_[self.building_of_unit, self.building_of_unit],
-            size=None,
-            chained=None,
-        )
-
-    @property
-    def compact(self) -> bool:
-        """Whether the runs' pairs are left to the chains, not held one by one."""
-        return self.chained is not None and self.pair_household.size == self.chained.chains.single
-
-    def expanded(self) -> FlowNetwork:
-        """The same network holding every pair one by one (the income quota weighs pairs)."""
-        if self.chained is None or not self.compact:
-            return self
-        households, units, scores = self.chained.chains.runs.pairs(self.chained.chains.layout)
-        return replace(
-            self,
-            pair_household=np.concatenate([self.pair_household, households]),
-            pair_unit=np.concatenate([self.pair_unit, units]),
-            pair_score=np.concatenate([self.pair_score, scores]),
-        )
 
     def pairs_at(self, positions: NDArray[np.integer[Any]]) -> tuple[IntArray, IntArray]:
         """The households and units of the pairs at these positions."""
@@ -207,28 +174,11 @@ class FlowNetwork:
 
     @property
     def pairs(self) -> int:
-        if self.compact:
-            assert self.chained is not None
-            return self.chained.chains.single + self.chained.chains.chained
+        """Pairs of the round: positions 0 .. pairs - 1 of its flows."""
         return int(self.pair_household.size)
 
-    def of_size(self, size: int | None) -> FlowNetwork:
-        """This network, whose max_profit and regrets consider only flows housing `size`
-        households (None: any number). `size` must be reachable: at most the largest flow."""
-        return replace(self, size=size)
-
-    def restricted(self, kept_pairs: NDArray[np.integer[Any]]) -> FlowNetwork:
-        """The same network with only the pair arcs `kept_pairs` (sorted positions), housing
-        any number of households (fewer pairs may not house as many). Expanded networks only."""
-        assert not self.compact
-        return replace(
-            self,
-            pair_household=self.pair_household[kept_pairs],
-            pair_unit=self.pair_unit[kept_pairs],
-            pair_score=self.pair_score[kept_pairs],
-            size=None,
-            chained=None,
-        )
+    def expanded(self) -> PairNetwork:
+        raise NotImplementedError
 
     def outer_arcs(self) -> tuple[Arcs, Arcs]:
         """The arcs before the pairs (source -> household) and after them (unit ->
@@ -301,12 +251,6 @@ class FlowNetwork:
         """Nodes of max_profit's model: up to the sink, and the first places' node."""
         return self.sink + 1 + (self.first_places_used is not None)
 
-    def using_first_places(self, count: int | None) -> FlowNetwork:
-        """This network of first places apart, whose flows use exactly `count` first places
-        (None: any number). Only without building caps."""
-        assert self.chained is None
-        return replace(self, first_places_used=count)
-
     @property
     def nodes(self) -> int:
         """Nodes of the graph OR-tools solves (its costs are scaled by this count)."""
@@ -334,7 +278,7 @@ class FlowNetwork:
             weighted = chained.weighted_arcs
             best = max(int(np.max(pair_profits, initial=0)), int(run_profits.max(initial=0)))
         else:
-            assert not self.compact, "profits alike within runs are needed for a compact network"
+            assert isinstance(self, PairNetwork), "a chained network's runs need run profits"
             tails, heads, capacities = self.arcs()
             profits = self._costs(pair_profits)
             weighted = slice(self.first_pair_arc, self.first_pair_arc + self.pairs)
@@ -416,17 +360,64 @@ class FlowNetwork:
         if not self.pairs:
             return np.zeros(0, dtype=np.int64)
         run_scores = None
-        if self.compact:
-            assert self.chained is not None
+        if isinstance(self, ChainedNetwork):
             run_scores = self.chained.chains.runs.score.astype(np.int64)
         return self._solve(self.pair_score.astype(np.int64), True, run_scores)
 
-    def unit_and_building_capacities(self) -> tuple[IntArray, IntArray, IntArray]:
-        """Places left on each unit, the building of each unit (-1: none or no cap), and
-        places left in each capped building."""
-        return self.unit_capacity, self.building_of_unit, self.building_capacity
 
-    def _model(self) -> Arcs:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairNetwork(FlowNetwork):
+    """A network holding every pair one by one: what the income quota solves, with any pair
+    profits. Where the round has runs it keeps their chained graph, and solves on it when
+    the profits are alike within each run (they are for the score and the quota's term)."""
+
+    def expanded(self) -> PairNetwork:
+        return self
+
+    def first_places_apart(self, places_per_unit: int) -> PairNetwork:
+        """This network with each unit split in two, its first place (where no pin
+        took it) and its other places, and every pair made twice, once on each: the pair at
+        position p in this network is at p (first place) and p + pairs (other places) in the
+        new one, and unit u's places are units u and u + units. A bonus on the first-place
+        pairs then gives units a candidate first in models that weigh pairs one by one (the
+        income quota's), where `filling_units_first` weighs the units' arcs. Building caps
+        hold both places of a unit."""
+        first = (self.unit_capacity == places_per_unit).astype(np.int64)
+        return replace(
+            self,
+            pair_household=np.r_[self.pair_household, self.pair_household],
+            pair_unit=np.r_[self.pair_unit, self.pair_unit + np.int32(self.units)],
+            pair_score=np.r_[self.pair_score, self.pair_score],
+            unit_capacity=np.r_[first, self.unit_capacity - first],
+            building_of_unit=np.r_[self.building_of_unit, self.building_of_unit],
+            size=None,
+            chained=None,
+        )
+
+    def of_size(self, size: int | None) -> PairNetwork:
+        """This network, whose max_profit and regrets consider only flows housing `size`
+        households (None: any number). `size` must be reachable: at most the largest flow."""
+        return replace(self, size=size)
+
+    def restricted(self, kept_pairs: NDArray[np.integer[Any]]) -> PairNetwork:
+        """The same network with only the pair arcs `kept_pairs` (sorted positions), housing
+        any number of households (fewer pairs may not house as many)."""
+        return replace(
+            self,
+            pair_household=self.pair_household[kept_pairs],
+            pair_unit=self.pair_unit[kept_pairs],
+            pair_score=self.pair_score[kept_pairs],
+            size=None,
+            chained=None,
+        )
+
+    def using_first_places(self, count: int | None) -> PairNetwork:
+        """This network of first places apart, whose flows use exactly `count` first places
+        (None: any number). Only without building caps."""
+        assert self.chained is None
+        return replace(self, first_places_used=count)
+
+    def model_arcs(self) -> Arcs:
         """The arcs of max_profit's model: this network, plus a bypass arc source -> sink
         when any number of households may be housed."""
         arcs = self.arcs()
@@ -436,7 +427,7 @@ class FlowNetwork:
             )
         return arcs
 
-    def _model_costs(self, pair_profits: NDArray[np.integer[Any]]) -> IntArray:
+    def model_costs(self, pair_profits: NDArray[np.integer[Any]]) -> IntArray:
         costs = self._costs(-pair_profits)
         return costs if self.size is not None else np.append(costs, 0)
 
@@ -449,12 +440,12 @@ class FlowNetwork:
             chosen[self._solve(pair_profits, lexicographic=False)] = True
         return chosen
 
-    def _arc_flows(self, chosen: NDArray[np.bool_]) -> IntArray:
+    def arc_flows(self, chosen: NDArray[np.bool_]) -> IntArray:
         """Flow on every arc of max_profit's model when the pairs `chosen` are used: a
         household's arc carries what leaves the household, a unit's or building's arc what
         enters the unit or building, and the bypass, if any, the rest."""
         assert self.first_places is None, "the quota's networks keep one arc a unit"
-        tails, heads, _ = self._model()
+        tails, heads, _ = self.model_arcs()
         flows = np.zeros(tails.size, dtype=np.int64)
         pairs_end = self.first_pair_arc + self.pairs
         flows[self.first_pair_arc : pairs_end] = chosen
@@ -475,87 +466,48 @@ class FlowNetwork:
             flows[-1] = self.households - int(chosen.sum())
         return flows
 
-    def potentials(self, pair_profits: IntArray, chosen: NDArray[np.bool_]) -> IntArray:
-        """Node potentials that prove `chosen` a maximum-profit flow (max_profit's model):
-        shortest distances in its residual graph, by Bellman-Ford (vectorised: OR-tools does
-        not expose its duals). Checked on every residual arc; a failure means `chosen` is
-        not optimal, a bug, raised as SolverError."""
-        tails, heads, capacities = self._model()
-        costs = self._model_costs(pair_profits)
-        flows = self._arc_flows(chosen)
-        forward, backward = flows < capacities, flows > 0
-        potential = shortest_distances(
-            self.model_nodes,
-            np.concatenate([tails[forward], heads[backward]]),
-            np.concatenate([heads[forward], tails[backward]]),
-            np.concatenate([costs[forward], -costs[backward]]),
-        )
-        reduced = costs + potential[tails] - potential[heads]
-        if (reduced[forward] < 0).any() or (reduced[backward] > 0).any():
-            raise SolverError("the flow is not optimal: a residual arc has a negative reduced cost")
-        return potential
 
-    def _reduced_costs(self, pair_profits: IntArray, potential: IntArray) -> IntArray:
-        tails, heads, _ = self._model()
-        reduced = self._model_costs(pair_profits)
-        reduced += potential[tails] - potential[heads]
-        return reduced
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainedNetwork(FlowNetwork):
+    """A compact network: it holds only the pairs held singly, and its chained graph's runs
+    stand for the rest. It solves the round's own lexicographic objective
+    (`max_flow_min_cost`); `expanded()` gives the pair network of the same round."""
 
-    def regrets(self, pair_profits: IntArray, chosen: NDArray[np.bool_]) -> Regrets:
-        """How much the best profit must drop for a flow to differ from `chosen` on each arc:
-        the absolute reduced costs at node potentials that prove `chosen` a maximum-profit
-        flow (max_profit's model). A flow whose arcs differ from `chosen` by d_a has a profit
-        at most the best minus the sum of regret_a * |d_a|: what lets a gap be closed on the
-        few arcs whose regret is small."""
-        reduced = self._reduced_costs(pair_profits, self.potentials(pair_profits, chosen))
-        regret = np.abs(reduced)
-        flows = self._arc_flows(chosen)
-        pairs_end = self.first_pair_arc + self.pairs
-        units_end = pairs_end + self.units
-        return Regrets(
-            pairs=regret[self.first_pair_arc : pairs_end],
-            households=regret[: self.first_pair_arc],
-            units=regret[pairs_end:units_end],
-            unit_loads=flows[pairs_end:units_end],
-            buildings=regret[units_end : self.arc_count],
-            building_loads=flows[units_end : self.arc_count],
+    chained: ChainedGraph
+
+    @classmethod
+    def of(cls, network: FlowNetwork, graph: ChainedGraph) -> ChainedNetwork:
+        return cls(
+            pair_household=network.pair_household,
+            pair_unit=network.pair_unit,
+            pair_score=network.pair_score,
+            unit_capacity=network.unit_capacity,
+            building_of_unit=network.building_of_unit,
+            building_capacity=network.building_capacity,
+            households=network.households,
+            first_places=network.first_places,
+            chained=graph,
         )
 
+    @property
+    def pairs(self) -> int:
+        return self.chained.chains.single + self.chained.chains.chained
 
-@dataclass(frozen=True, slots=True)
-class Regrets:
-    """Per arc of max_profit's model (see FlowNetwork.regrets), grouped by kind, with the
-    anchor flow's load on each unit and building arc."""
-
-    pairs: IntArray
-    households: IntArray
-    units: IntArray
-    unit_loads: IntArray
-    buildings: IntArray
-    building_loads: IntArray
-
-
-def shortest_distances(
-    nodes: int, tails: NDArray[np.int32], heads: NDArray[np.int32], costs: IntArray
-) -> IntArray:
-    """Shortest distance to every node from a virtual root joined to each at cost 0, by
-    Bellman-Ford with each round over all arcs at once. Rounds = arcs on the longest shortest
-    path, a few dozen on round networks. The graph must have no negative cycle."""
-    distance = np.zeros(nodes, dtype=np.int64)
-    if not tails.size:
-        return distance
-    order = np.argsort(heads, kind="stable")
-    tails, heads, costs = tails[order], heads[order], costs[order]
-    del order
-    starts = np.flatnonzero(np.r_[True, heads[1:] != heads[:-1]])
-    targets = heads[starts]
-    for _ in range(nodes + 1):
-        best = np.minimum.reduceat(distance[tails] + costs, starts)
-        improved = best < distance[targets]
-        if not improved.any():
-            return distance
-        distance[targets[improved]] = best[improved]
-    raise SolverError("negative cycle in a residual graph")
+    def expanded(self) -> PairNetwork:
+        """The same network holding every pair one by one (the income quota weighs pairs);
+        it keeps the chained graph, to solve on when profits are alike within runs."""
+        households, units, scores = self.chained.chains.runs.pairs(self.chained.chains.layout)
+        return PairNetwork(
+            pair_household=np.concatenate([self.pair_household, households]),
+            pair_unit=np.concatenate([self.pair_unit, units]),
+            pair_score=np.concatenate([self.pair_score, scores]),
+            unit_capacity=self.unit_capacity,
+            building_of_unit=self.building_of_unit,
+            building_capacity=self.building_capacity,
+            households=self.households,
+            first_places=self.first_places,
+            chained=self.chained,
+        )
 
 
 class Arcs(NamedTuple):

@@ -90,7 +90,7 @@ def _alternating_pieces(
 
     households = network.pair_household[differ]
     units = network.pair_unit[differ]
-    _, building_of_unit, _ = network.unit_and_building_capacities()
+    building_of_unit = network.building_of_unit
     first_at: dict[tuple[str, int], int] = {}
     for arc, (h, u) in enumerate(zip(households.tolist(), units.tolist(), strict=True)):
         building = int(building_of_unit[u])

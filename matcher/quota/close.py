@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher import duals
 from matcher.flow import IntArray
 from matcher.mip import AssignmentMip, solve_assignment_mip
 from matcher.quota.problem import SCALE, QuotaProblem, ValuedFlow
@@ -75,9 +76,10 @@ def close_gap(
             anchor.bound,
             f"gap left open: {network.pairs:,} pairs are too many to close it exactly",
         )
-    regrets = network.regrets(anchor.profits, anchor.chosen)
+    regrets = duals.regrets(network, anchor.profits, anchor.chosen)
     households, units = network.pair_household, network.pair_unit
-    unit_capacity, building_of_unit, building_capacity = network.unit_and_building_capacities()
+    unit_capacity, building_of_unit = network.unit_capacity, network.building_of_unit
+    building_capacity = network.building_capacity
     anchor_pair_of = np.full(network.households, -1, dtype=np.int64)
     anchor_pair_of[households[anchor.chosen]] = np.flatnonzero(anchor.chosen)
     matched = anchor_pair_of >= 0

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.flow import FlowNetwork, IntArray
+from matcher.flow import IntArray, PairNetwork
 from matcher.income import is_low_income, quota_shortfall
 from matcher.types import IncomeQuota, Instance
 
@@ -65,7 +65,7 @@ class QuotaProblem:
     flows using a given number of first places: FlowNetwork.of_size, using_first_places);
     `on` gives the same problem on such a variant."""
 
-    network: FlowNetwork
+    network: PairNetwork
     values: IntArray  # per pair: SCALE * (big_m + score), plus `covers` on first places
     weights: IntArray  # per pair: q, scaled
     pinned_weight: int  # the pinned pairs' q, scaled
@@ -89,7 +89,7 @@ class QuotaProblem:
         houses fewer."""
         return self.covers is None
 
-    def on(self, network: FlowNetwork) -> QuotaProblem:
+    def on(self, network: PairNetwork) -> QuotaProblem:
         """This problem on a variant of its network (the same pairs)."""
         assert network.pairs == self.network.pairs, "a variant keeps the pairs"
         return replace(self, network=network)

@@ -25,7 +25,7 @@ from time import perf_counter
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.flow import FlowNetwork, IntArray
+from matcher.flow import FlowNetwork, IntArray, PairNetwork
 from matcher.quota.blend import best_blend
 from matcher.quota.close import Anchor, close_gap
 from matcher.quota.problem import SCALE, QuotaProblem, ValuedFlow, quota_weights
@@ -225,7 +225,7 @@ def _estimate(
 
 
 def solve_with_quota(
-    network: FlowNetwork,
+    network: PairNetwork,
     instance: Instance,
     policy: Policy,
     quota: IncomeQuota,

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from matcher import IncomeQuota
+from matcher import IncomeQuota, duals
 from matcher.candidates import generate_candidates
 from matcher.flow import FlowNetwork
 from matcher.quota import quota_weights
@@ -33,7 +33,7 @@ def test_regrets_never_overstate_the_cost_of_flipping_a_pair(data: st.DataObject
     profits = 1000 + network.pair_score.astype(np.int64)
     chosen = network.max_profit(profits)
     best = int(profits[chosen].sum())
-    regrets = network.regrets(profits, chosen).pairs
+    regrets = duals.regrets(network, profits, chosen).pairs
     pair = data.draw(st.integers(0, network.pairs - 1))
     forced = profits.copy()
     forced[pair] = -(10**9) if chosen[pair] else 10**9  # out, or in
@@ -80,6 +80,6 @@ def test_a_chained_flow_is_worth_exactly_the_best_flow_of_the_pairs(data: st.Dat
     flow = network.max_profit(profits)
     assert int(profits[flow].sum()) == int(profits[pairs.max_profit(profits)].sum())
     assert np.bincount(network.pair_household[flow]).max(initial=0) <= 1
-    unit_capacity, _, _ = network.unit_and_building_capacities()
+    unit_capacity = network.unit_capacity
     load = np.bincount(network.pair_unit[flow], minlength=network.units)
     assert (load <= unit_capacity).all()

@@ -64,7 +64,7 @@ def test_blending_two_flows_keeps_a_valid_quota_meeting_flow(data: st.DataObject
         PairRuns.empty(),
         UnitTable.build(instance, policy).classes,
     )
-    network = FlowNetwork.build(instance, policy, every_pair, {})
+    network = FlowNetwork.build(instance, policy, every_pair, {}).expanded()
     weights = quota_weights(
         instance, policy.income_quota, network.pair_household, network.pair_unit
     )
