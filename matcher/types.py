@@ -171,8 +171,9 @@ class PinOutcome:
 @dataclass(frozen=True, slots=True)
 class Tuning:
     """How the matcher lays out and searches a round: what changes its speed and memory,
-    never its result. The defaults are what was measured best; tests and benchmarks pass
-    others (every round chained, small blocks, no sampling) to reach every path."""
+    never its result (but `max_arcs`, which refuses a round too large to hold). The defaults
+    are what was measured best; tests and benchmarks pass others (every round chained, small
+    blocks, no sampling) to reach every path."""
 
     # Chain a round's runs when that saves at least this many arcs (chains add 2 arcs a
     # slot); at or below zero every round with runs is chained, past its arcs none is.
