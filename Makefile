@@ -34,6 +34,7 @@ test: lint browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --national 10000,50000
+	$(BIN)/python -m bench.cli
 
 bench-load: $(STAMP)
 	$(BIN)/python -m bench.load

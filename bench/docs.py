@@ -4,11 +4,14 @@ load table of bench/load.py, the design measurements kept by hand)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import platform
 import re
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-KEPT = ("load", "design")  # the blocks bench/run.py keeps, in this order
+KEPT = ("load", "cli", "design")  # the blocks bench/run.py keeps, in this order
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -39,3 +42,18 @@ def write_block(path: Path, name: str, text: str) -> None:
     else:
         updated = existing.rstrip("\n") + "\n\n" + text + "\n"
     path.write_text(updated, encoding="utf-8")
+
+
+def machine() -> str:
+    """This machine, as each benchmark notes it."""
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )

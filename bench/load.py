@@ -35,7 +35,7 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
-from bench.docs import DOCS, markers, write_block
+from bench.docs import DOCS, machine, markers, write_block
 from bench.instances import api_records, make_round
 from models import ApiRole, Landlord, migrate
 from models.db import make_engine, session_factory
@@ -362,12 +362,6 @@ def measure(
         )
     print(line + f", {most.errors + (at_target.errors if at_target else 0)} errors", flush=True)
     return outcome
-
-
-def machine() -> str:
-    from bench.run import machine as described
-
-    return described()
 
 
 def report(measures: list[Measure], size: int, args: Any) -> str:

@@ -17,8 +17,6 @@ import contextlib
 import ctypes
 import gc
 import json
-import os
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from bench.docs import DOCS, kept_blocks
+from bench.docs import DOCS, kept_blocks, machine
 from bench.instances import make_round
 from matcher.candidates import CandidateSet, Pairs, generate_candidates
 from matcher.chains import ChainLayout, PairRuns
@@ -378,20 +376,6 @@ def bench_instance(
             )
         )
     return outcomes, meta
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}"
-    )
 
 
 def write_report(

@@ -7,31 +7,24 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from models import ApiRole, LeaseKind, migrate
-from models.db import make_engine, session_factory, transaction
-from services.access import SYSTEM, Actor, create_key, revoke_key
+from models import ApiRole, LeaseKind
+from services.actors import SYSTEM, Actor
 from services.clock import SYSTEM_CLOCK
 from services.errors import InvalidImport, InvalidInput, NotFound
-from services.geocoding import make_geocoder
-from services.imports import Imported, load_fixtures
-from services.roundfile import (
-    InvalidRoundFile,
-    PolicyIn,
-    dumps,
-    input_schema,
-    result_schema,
-    solve_round_text,
-)
-from services.rounds import run_round
 from services.settings import Settings
+
+# Each command imports what it uses: `solve` and `--help` never load SQLAlchemy, Alembic or
+# the HTTP stack (they took most of a small round's 1.5 s).
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from services.imports import Imported
+    from services.roundfile import PolicyIn
 
 app = typer.Typer(
     help="Match refugee households with vacant social housing units.", no_args_is_help=True
@@ -66,10 +59,14 @@ def _settings(database_url: str | None) -> Settings:
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
     """Sessions on the configured database (each command opens its own)."""
+    from models.db import make_engine, session_factory
+
     return session_factory(make_engine(settings.database_url))
 
 
 def _require_current_schema(database_url: str) -> None:
+    from models import migrate
+
     current, latest = migrate.current(database_url), migrate.head()
     if current != latest:
         err.print(
@@ -84,6 +81,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument()] = "head", database_url: DatabaseOption = None
 ) -> None:
     """Migrate the schema up to REVISION (default: the latest)."""
+    from models import migrate
+
     settings = _settings(database_url)
     migrate.upgrade(settings.database_url, revision)
     out.print(f"schema at {migrate.current(settings.database_url)}")
@@ -95,6 +94,8 @@ def db_downgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Migrate the schema down to REVISION ("base" removes every table)."""
+    from models import migrate
+
     settings = _settings(database_url)
     migrate.downgrade(settings.database_url, revision)
     out.print(f"schema at {migrate.current(settings.database_url) or 'base'}")
@@ -108,6 +109,9 @@ def keys_create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an API key and print it once."""
+    from models.db import transaction
+    from services.access import create_key
+
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
     owner = name or landlord or (str(role) if role is ApiRole.ADMIN else None)
@@ -132,6 +136,9 @@ def keys_revoke(
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke an API key: it is refused from the next request on."""
+    from models.db import transaction
+    from services.access import revoke_key
+
     settings = _settings(database_url)
     factory = _sessions(settings)
     try:
@@ -146,6 +153,10 @@ def keys_revoke(
 @keys_app.command("list")
 def keys_list(database_url: DatabaseOption = None) -> None:
     """Every key: prefix, role, owner, whether revoked."""
+    from rich.table import Table
+
+    from models.db import transaction
+
     settings = _settings(database_url)
     factory = _sessions(settings)
     table = Table("prefix", "role", "owner", "revoked", "created")
@@ -169,6 +180,7 @@ def landlords_create(
     """Register a social landlord (then give it a key: keys create --role landlord)."""
     from pydantic import ValidationError
 
+    from models.db import transaction
     from services.admin import create_landlord
     from services.errors import Conflict
     from services.records import LandlordRecord
@@ -194,6 +206,9 @@ def landlords_create(
 @landlords_app.command("list")
 def landlords_list(database_url: DatabaseOption = None) -> None:
     """Every landlord: id, name, SIREN, contact."""
+    from rich.table import Table
+
+    from models.db import transaction
     from services.admin import list_landlords
 
     settings = _settings(database_url)
@@ -215,6 +230,10 @@ def load_fixtures_command(
     database_url: DatabaseOption = None,
 ) -> None:
     """Load landlords, units and households from a fixtures directory, all or nothing."""
+    from models.db import transaction
+    from services.geocoding import make_geocoder
+    from services.imports import load_fixtures
+
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
     factory = _sessions(settings)
@@ -240,6 +259,15 @@ def solve(
     ] = False,
 ) -> None:
     """Run the matcher alone on a round file (households, units, policy) and write the result."""
+    from services.geocoding import make_geocoder
+    from services.roundfile import (
+        InvalidRoundFile,
+        dumps,
+        input_schema,
+        result_schema,
+        solve_round_text,
+    )
+
     if example:
         sys.stdout.write((Settings().fixtures_dir / "example_round.json").read_text())
         return
@@ -330,6 +358,14 @@ def demo(
 ) -> None:
     """The main job on the embedded default: a fresh SQLite database, the shipped fixtures,
     one match round, and a readable summary."""
+    from models import migrate
+    from models.db import make_engine, session_factory, transaction
+    from services.access import create_key
+    from services.geocoding import make_geocoder
+    from services.imports import load_fixtures
+    from services.roundfile import PolicyIn, dumps
+    from services.rounds import run_round
+
     settings = Settings()
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "demo.sqlite3"
@@ -396,6 +432,8 @@ def _import(
     database_url: str | None, file: Path, run: Callable[[Session, str, bytes], Imported[Any]]
 ) -> None:
     """One import in one transaction: its rows, or every bad cell and nothing stored."""
+    from models.db import transaction
+
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
     factory = _sessions(settings)
@@ -450,6 +488,7 @@ def template(
 @import_app.command("households")
 def import_households_command(file: FileArgument, database_url: DatabaseOption = None) -> None:
     """Households waiting to be housed (as the coordinator running the command)."""
+    from services.geocoding import make_geocoder
     from services.households import import_coordinator_households
 
     settings = _settings(database_url)
@@ -485,6 +524,7 @@ def import_units_command(
     """One landlord's vacant units (as that landlord): a template, any spreadsheet with
     known columns, or an RPLS extract. A unit already posted is updated if its row changed."""
     from services.admin import landlord_named
+    from services.geocoding import make_geocoder
     from services.units import UnitDefaults, import_landlord_units
 
     settings = _settings(database_url)
@@ -525,7 +565,9 @@ def round_run(
     """Every waiting household and every vacant unit: solve a round now and summarise it."""
     from pydantic import ValidationError
 
-    from services.rounds import PHASE_TEXT, RoundPhase, compute_round
+    from models.db import transaction
+    from services.roundfile import PolicyIn, dumps
+    from services.rounds import PHASE_TEXT, RoundPhase, compute_round, run_round
 
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
@@ -573,6 +615,8 @@ def round_list(
     database_url: DatabaseOption = None,
 ) -> None:
     """The latest rounds, newest first."""
+    from rich.table import Table
+
     from services.rounds import list_rounds
 
     settings = _settings(database_url)
@@ -599,6 +643,7 @@ def round_show(
     database_url: DatabaseOption = None,
 ) -> None:
     """A round's summary: figures, best matches, why households were not matched."""
+    from services.roundfile import PolicyIn
     from services.rounds import get_round
 
     settings = _settings(database_url)
@@ -694,6 +739,7 @@ def round_publish(
     database_url: DatabaseOption = None,
 ) -> None:
     """Publish a solved round as proposals, in one transaction."""
+    from models.db import transaction
     from services.errors import Conflict
     from services.rounds import publish_round
 
@@ -724,6 +770,8 @@ def _print_summary(
     round_id: int | None,
     result_path: Path | None,
 ) -> None:
+    from rich.table import Table
+
     stats = result["stats"]
     title = f"Round {round_id}" if round_id is not None else "Round (not stored)"
     out.print(
@@ -779,8 +827,13 @@ def run() -> None:
     (it was a traceback of about 500 lines from `serve`, `worker` and `db upgrade`)."""
     try:
         app()
-    except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    except Exception as error:
+        # Only a command that loaded SQLAlchemy can fail this way: do not load it to ask.
+        exc = sys.modules.get("sqlalchemy.exc")
+        if exc is None or not isinstance(error, exc.OperationalError):
+            raise
+        orig = error.orig
+        reason = str(orig).strip().splitlines()[0] if orig else type(error).__name__
         err.print(f"cannot reach the database: {reason}", highlight=False, markup=False)
         raise SystemExit(1) from None
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import highspy
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import highspy
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -102,6 +104,8 @@ def _highs() -> highspy.Highs:
     """A silent HiGHS. Its first instance in a process prints a banner on standard output
     from C++, before any option can be set; `housing-match solve` writes its JSON there, so
     that first construction runs with standard output sent to /dev/null."""
+    import highspy  # loaded by the rounds that need it: it takes 0.1 s
+
     global _banner_shown
     if _banner_shown:
         solver = highspy.Highs()  # type: ignore[no-untyped-call]
@@ -125,6 +129,8 @@ def solve_assignment_mip(
 ) -> MipOutcome:
     """The best assignment of the model, by HiGHS, started from `start` if given (a feasible
     assignment, which HiGHS then only has to beat or prove optimal)."""
+    import highspy
+
     n = int(model.values.size)
     if n == 0:
         feasible = model.least_housed <= 0 <= model.most_housed and model.quota_floor <= 0

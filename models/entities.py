@@ -33,6 +33,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.enums import (
+    ApiRole,
+    HouseholdStatus,
+    LeaseKind,
+    OverrideKind,
+    ProposalStatus,
+    RoundStatus,
+    UnitStatus,
+)
+
 # Stable constraint names, so that migrations can name what they alter or drop.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -78,50 +88,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         length=32,
         values_callable=lambda members: [member.value for member in members],
     )
-
-
-class LeaseKind(enum.StrEnum):
-    DIRECT = "direct"
-    SLIDING = "sliding"  # "bail glissant": an association holds the lease, then hands it over
-    INTERMEDIATION = "intermediation"  # rental intermediation (sub-letting by an association)
-
-
-class UnitStatus(enum.StrEnum):
-    VACANT = "vacant"
-    PROPOSED = "proposed"
-    LET = "let"
-    WITHDRAWN = "withdrawn"
-
-
-class HouseholdStatus(enum.StrEnum):
-    WAITING = "waiting"
-    PROPOSED = "proposed"
-    HOUSED = "housed"
-    WITHDRAWN = "withdrawn"
-
-
-class RoundStatus(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SOLVED = "solved"
-    PUBLISHED = "published"
-    FAILED = "failed"
-
-
-class ProposalStatus(enum.StrEnum):
-    PROPOSED = "proposed"
-    ACCEPTED = "accepted"  # by the household
-    REFUSED = "refused"  # by the household, with a reason
-    APPROVED = "approved"  # by the landlord's attribution commission
-    REJECTED = "rejected"  # by the commission, with a reason
-    SIGNED = "signed"
-    EXPIRED = "expired"
-
-
-class ApiRole(enum.StrEnum):
-    LANDLORD = "landlord"
-    COORDINATOR = "coordinator"
-    ADMIN = "admin"
 
 
 class TimestampMixin:
@@ -351,11 +317,6 @@ class Exclusion(Base):
     created_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), server_default=func.now(), nullable=False
     )
-
-
-class OverrideKind(enum.StrEnum):
-    PIN = "pin"  # propose this unit to this household whenever both are in a round
-    FORBID = "forbid"  # never propose this unit to this household
 
 
 class Override(Base):

@@ -331,3 +331,25 @@ def test_a_round_is_exported_as_xlsx_and_csv(tmp_path: Path) -> None:
     lines = (tmp_path / "r-unmatched.csv").read_text(encoding="utf-8-sig")
     assert result["unmatched"][0]["household"] in lines
     assert runner.invoke(app, ["round", "export", "9", "-o", str(xlsx), *database]).exit_code == 1
+
+
+def test_solve_loads_no_database_web_or_quota_library() -> None:
+    """`housing-match solve` of a round without the quota imports neither SQLAlchemy, Alembic
+    nor the API, nor the quota's CP-SAT and HiGHS: they were most of its time."""
+    probe = (
+        "import sys\n"
+        "from cli.main import app\n"
+        "sys.argv = ['housing-match', 'solve', 'fixtures/example_round.json']\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('sqlalchemy', 'alembic', 'fastapi', 'ortools.sat.python.cp_model', 'highspy')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout)["status"] == "optimal"
+    assert done.stderr.strip().splitlines()[-1] == "[]"

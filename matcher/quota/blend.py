@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.sat.python import cp_model
 
 from matcher.flow import FlowNetwork
 from matcher.quota.problem import QuotaProblem, ValuedFlow
@@ -46,6 +45,8 @@ def best_blend(
     useful = np.flatnonzero((gains > 0) | (spends > 0))
     if not useful.size:
         return problem.valued(meeting)
+    from ortools.sat.python import cp_model  # with pandas, 0.3 s: only quota rounds load it
+
     model = cp_model.CpModel()
     take = [model.new_bool_var(f"p{i}") for i in range(useful.size)]
     model.add(cp_model.LinearExpr.weighted_sum(take, spends[useful].tolist()) >= -slack)
