@@ -344,7 +344,8 @@ def test_solve_loads_no_database_web_or_quota_library() -> None:
         "    app()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('sqlalchemy', 'alembic', 'fastapi', 'ortools.sat.python.cp_model', 'highspy')\n"
+        "heavy = ('sqlalchemy', 'alembic', 'fastapi', 'ortools.sat.python.cp_model', 'highspy',\n"
+        "         'pylmcf')\n"
         "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
     )
     root = Path(__file__).resolve().parent.parent

@@ -29,6 +29,7 @@ from matcher.flow import FlowNetwork, IntArray, PairNetwork
 from matcher.quota.blend import best_blend
 from matcher.quota.close import Anchor, close_gap
 from matcher.quota.problem import SCALE, QuotaProblem, ValuedFlow, quota_weights
+from matcher.simplex import WarmSimplex
 from matcher.types import DEFAULT_TUNING, IncomeQuota, Instance, Policy, Tuning
 
 MAX_SOLVES = 40
@@ -83,7 +84,8 @@ def multipliers_fit(network: FlowNetwork, best_value: int, quota: IncomeQuota) -
 
 class MultiplierSearch:
     """The multiplier search over one problem: every solve it makes, the best quota-meeting
-    flow among them and the lowest bound (with the flow that gave it).
+    flow among them and the lowest bound (with the flow that gave it). Its solves are warm:
+    each starts from the last one's basis (matcher/simplex.py).
 
     On a network of_size(n), where every flow houses n households, the big-M part of the
     values is the same for all flows, so the solves leave it out; on one
@@ -99,6 +101,7 @@ class MultiplierSearch:
             offset = offset + problem.covers
         self.offset = offset
         self.solves = 0
+        self.simplex: WarmSimplex | None = None  # built at the first solve, kept warm
         self.best: ValuedFlow | None = None
         self.anchor: RelaxedFlow | None = None  # the point of the lowest bound
         self.first_step = max(1, int(network.pair_score.max(initial=0)))
@@ -118,7 +121,9 @@ class MultiplierSearch:
         if multiplier == 0:
             chosen = self.unconstrained
         else:
-            chosen = self.problem.network.max_profit(self.profits(multiplier))
+            if self.simplex is None:
+                self.simplex = WarmSimplex(self.problem.network)
+            chosen = self.simplex.max_profit(self.profits(multiplier))
             self.solves += 1
         point = RelaxedFlow(
             multiplier, chosen, self.problem.value(chosen), self.problem.slack(chosen)
@@ -332,6 +337,7 @@ def solve_with_quota(
         search.problem,
         Anchor(anchor.chosen, search.profits(anchor.multiplier), bound),
         best,
+        search.simplex or WarmSimplex(search.problem.network),
         left,
         policy.seed,
     )
