@@ -317,6 +317,7 @@ def bench_instance(
         "time_limit_s": policy.time_limit_s,
         "notes": result.get("notes", []),
         "seconds": result["stats"]["seconds"],
+        "gap": result["stats"]["gap"],
         "peers_run": peers_run,
     }
     if unchained is None:
@@ -444,12 +445,22 @@ def write_report(
     return "\n".join(lines)
 
 
-TARGETS = [  # (households, k, national, quota, seconds, MB, what the target asks for)
-    (10_000, 1, False, True, 20.0, 2048, "10,000 x 10,000 in one departement with the quota"),
-    (50_000, 1, True, False, 60.0, 4096, "50,000 x 50,000 over at least 5 regions"),
-    (1_000, 3, False, True, 2.0, None, "1,000 x 1,000 with k = 3 and the quota"),
-    (600, 1, False, True, 2.0, None, "600 x 600, a quota hard to prove (40% under 8,000 EUR)"),
-    (1_000, 1, False, True, 2.0, None, "1,000 x 1,000, a quota hard to prove (40%, 8,000 EUR)"),
+# (households, k, national, quota, seconds, MB, largest gap accepted, what the target asks for)
+TARGETS = [
+    (10_000, 1, False, True, 15.0, 2048, 1e-5, "10,000 x 10,000 in one departement with the quota"),
+    (50_000, 1, True, False, 60.0, 4096, 0.0, "50,000 x 50,000 over 8 regions"),
+    (1_000, 3, False, True, 0.5, None, 0.0, "1,000 x 1,000 with k = 3 and the quota"),
+    (600, 1, False, True, 2.0, None, 0.0, "600 x 600, a quota hard to prove (40% under 8,000 EUR)"),
+    (
+        1_000,
+        1,
+        False,
+        True,
+        2.0,
+        None,
+        0.0,
+        "1,000 x 1,000, a quota hard to prove (40%, 8,000 EUR)",
+    ),
 ]
 
 
@@ -457,8 +468,9 @@ def targets(runs: list[tuple[list[Outcome], dict[str, Any]]]) -> list[str]:
     """The issue's targets against this run's measurements of our end-to-end time."""
     lines = ["## Against the targets", "", "| target | measured | met |", "|---|---|---|"]
     reasons: list[str] = []
-    for households, k, national, quota, seconds, megabytes, what in TARGETS:
+    for households, k, national, quota, seconds, megabytes, gap, what in TARGETS:
         limit = f"under {seconds:g} s" + (f", {megabytes / 1024:g} GB" if megabytes else "")
+        limit += f", gap under {gap:.3%} or proven" if gap else ", proven optimal"
         found = [
             (outcomes[0], meta)
             for outcomes, meta in runs
@@ -474,9 +486,9 @@ def targets(runs: list[tuple[list[Outcome], dict[str, Any]]]) -> list[str]:
         met = (
             ours.seconds < seconds
             and (megabytes is None or ours.peak_mb < megabytes)
-            and ours.optimal == "yes"
+            and (ours.optimal == "yes" or meta["gap"] < gap)
         )
-        optimal = "optimal" if ours.optimal == "yes" else "not proven optimal"
+        optimal = "optimal" if ours.optimal == "yes" else f"gap {meta['gap']:.4%}"
         lines.append(
             f"| {what}: {limit} | {ours.seconds:.2f} s, {ours.peak_mb:,.0f} MB, {optimal} "
             f"| {'yes' if met else 'no'} |"
@@ -518,10 +530,15 @@ def why_missed(meta: dict[str, Any]) -> str:
         parts.append(
             f"{closed[0]}: most of the solve phase goes to that proof, not to the flow solves"
         )
+    elif solves:  # the quota's solves are warm (matcher/simplex.py): no one solve dominates
+        parts.append(
+            "the quota's solves run warm on a network simplex over every pair, which also "
+            "holds about 100 bytes an arc for the whole search: the targets need fewer arcs"
+        )
     else:
         parts.append(
-            f"one flow solve over them takes about {solve_seconds / (solves + 1):.1f} s here, "
-            "almost all of it in OR-tools: the target needs fewer arcs, not a faster Python side"
+            f"one flow solve over them takes about {solve_seconds:.1f} s here, almost all of it "
+            "in OR-tools: the target needs fewer arcs, not a faster Python side"
         )
     parts += [
         n for n in notes if n.startswith(("multiplier estimated on a sample", "gap left open"))
