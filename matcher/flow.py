@@ -251,6 +251,17 @@ class FlowNetwork:
         """Nodes of max_profit's model: up to the sink, and the first places' node."""
         return self.sink + 1 + (self.first_places_used is not None)
 
+    def supplies(self, housed: int) -> dict[int, int]:
+        """Node supplies of flows housing `housed` households: what the source sends, and
+        what the sink (and, when their number is fixed, the first places' node) takes."""
+        if self.first_places_used is None:
+            return {self.source: housed, self.sink: -housed}
+        return {
+            self.source: housed,
+            self.first_places_node: -self.first_places_used,
+            self.sink: self.first_places_used - housed,
+        }
+
     @property
     def nodes(self) -> int:
         """Nodes of the graph OR-tools solves (its costs are scaled by this count)."""
@@ -308,13 +319,9 @@ class FlowNetwork:
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
         del tails, heads, capacities, costs  # OR-tools holds its own copy
-        supply = self.households if lexicographic or self.size is None else self.size
-        flow.set_node_supply(self.source, supply)
-        if self.first_places_used is None:
-            flow.set_node_supply(self.sink, -supply)
-        else:
-            flow.set_node_supply(self.first_places_node, -self.first_places_used)
-            flow.set_node_supply(self.sink, self.first_places_used - supply)
+        housed = self.households if lexicographic or self.size is None else self.size
+        for node, supply in self.supplies(housed).items():
+            flow.set_node_supply(node, supply)
         status = flow.solve_max_flow_with_min_cost() if lexicographic else flow.solve()
         if status != flow.OPTIMAL:
             raise SolverError(f"min-cost flow ended with status {status}")

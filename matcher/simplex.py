@@ -42,12 +42,8 @@ class WarmSimplex:
         self.graph.set_edge_capacities(np.ascontiguousarray(capacities[self.order]))
         supply = np.zeros(network.model_nodes, dtype=np.int64)
         housed = network.households if network.size is None else network.size
-        supply[network.source] = housed
-        if network.first_places_used is None:
-            supply[network.sink] = -housed
-        else:
-            supply[network.first_places_node] = -network.first_places_used
-            supply[network.sink] = network.first_places_used - housed
+        for node, amount in network.supplies(housed).items():
+            supply[node] = amount
         self.graph.set_node_supply(supply)
         self.arcs = int(tails.size)
         self.pair_arcs = slice(network.first_pair_arc, network.first_pair_arc + network.pairs)
