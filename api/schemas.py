@@ -134,6 +134,7 @@ class HouseholdOut(BaseModel):
     urgent_deadline: date | None
     application_number: str | None
     consent_to_share: bool
+    territory: str | None
     status: HouseholdStatus
     version: int
     created_at: datetime
@@ -160,6 +161,7 @@ HOUSEHOLD_EXAMPLE = {
     "urgent_reason": "leaving an emergency reception centre (CAO) that closes",
     "urgent_deadline": "2027-01-15",
     "consent_to_share": True,
+    "territory": "63",
 }
 
 

@@ -363,8 +363,9 @@ def demo(
     from services.access import create_key
     from services.geocoding import make_geocoder
     from services.imports import load_fixtures
-    from services.roundfile import PolicyIn, dumps
+    from services.roundfile import dumps
     from services.rounds import run_round
+    from services.territories import ScopedPolicyIn
 
     settings = Settings()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -382,7 +383,7 @@ def demo(
         f"  fixtures loaded (Puy-de-Dome): {counts['landlords']} landlords, "
         f"{counts['units']} units, {counts['households']} households"
     )
-    policy = PolicyIn.model_validate_json(
+    policy = ScopedPolicyIn.model_validate_json(
         (settings.fixtures_dir / "demo_policy.json").read_text(encoding="utf-8")
     )
     with transaction(factory) as session:
@@ -566,14 +567,15 @@ def round_run(
     from pydantic import ValidationError
 
     from models.db import transaction
-    from services.roundfile import PolicyIn, dumps
+    from services.roundfile import dumps
     from services.rounds import PHASE_TEXT, RoundPhase, compute_round, run_round
+    from services.territories import ScopedPolicyIn
 
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
     try:
         text = policy_file.read_text(encoding="utf-8") if policy_file else "{}"
-        policy = PolicyIn.model_validate_json(text)
+        policy = ScopedPolicyIn.model_validate_json(text)
     except (OSError, ValidationError) as error:
         err.print(f"policy: {error}", markup=False)
         raise typer.Exit(2) from None
@@ -643,8 +645,8 @@ def round_show(
     database_url: DatabaseOption = None,
 ) -> None:
     """A round's summary: figures, best matches, why households were not matched."""
-    from services.roundfile import PolicyIn
     from services.rounds import get_round
+    from services.territories import ScopedPolicyIn
 
     settings = _settings(database_url)
     factory = _sessions(settings)
@@ -657,7 +659,7 @@ def round_show(
         if match_round.result is None:
             out.print(f"round {round_id} is {match_round.status}: no result")
             return
-        policy = PolicyIn.model_validate(match_round.policy)
+        policy = ScopedPolicyIn.model_validate(match_round.policy)
         _print_summary(match_round.result, policy, round_id, None)
 
 

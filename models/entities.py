@@ -173,6 +173,8 @@ class Household(TimestampMixin, Base):
         ),
         CheckConstraint("NOT urgent OR urgent_reason IS NOT NULL", name="urgent_has_reason"),
         Index("ix_households_status", "status"),
+        # A territory's waiting households, for its rounds (services/territories.py).
+        Index("ix_households_territory_status", "territory", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,6 +199,8 @@ class Household(TimestampMixin, Base):
     urgent_deadline: Mapped[date | None] = mapped_column(Date)
     application_number: Mapped[str | None] = mapped_column(String(32))  # national (NUR)
     consent_to_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The territory whose service follows the household (a département in France).
+    territory: Mapped[str | None] = mapped_column(String(3))
     status: Mapped[HouseholdStatus] = mapped_column(
         _enum(HouseholdStatus, "household_status"), default=HouseholdStatus.WAITING
     )

@@ -60,6 +60,7 @@ class HouseholdChanges(BaseModel):
     urgent_deadline: date | None = None
     application_number: str | None = None
     consent_to_share: bool | None = None
+    territory: str | None = None
     version: int | None = None  # when given, the update applies only to that version
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models import LeaseKind
+from services.territories import Departement
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -127,6 +128,7 @@ class HouseholdRecord(Record):
     urgent_deadline: date | None = None
     application_number: Annotated[str, Field(max_length=32)] | None = None
     consent_to_share: bool = False
+    territory: Departement | None = None  # the département that follows it (scoped rounds)
 
     # Field validators rather than one model validator, so each error names its field.
     @field_validator("couple")

@@ -28,8 +28,9 @@ from services import maps
 from services.access import Actor
 from services.errors import Conflict
 from services.maps import Projection, commune_labels, every_nth
-from services.roundfile import PolicyIn, to_policy
+from services.roundfile import to_policy
 from services.rounds import get_round, to_matcher_household, to_matcher_unit, unit_key
+from services.territories import ScopedPolicyIn
 
 Language = Literal["fr", "en"]
 TEMPLATE = "report.html.j2"  # next to this module
@@ -81,6 +82,7 @@ TEXT: dict[Language, dict[str, str]] = {
     "fr": {
         "title": "Tour d'attribution n° {id}",
         "solved": "Résolu le {when}, par {who}",
+        "territory": "Territoire : {territory}",
         "headline": "En bref",
         "housed": "Ménages proposés",
         "urgent_housed": "Ménages urgents proposés",
@@ -127,6 +129,7 @@ TEXT: dict[Language, dict[str, str]] = {
     "en": {
         "title": "Match round {id}",
         "solved": "Solved on {when}, by {who}",
+        "territory": "Territory: {territory}",
         "headline": "Headline",
         "housed": "Households proposed",
         "urgent_housed": "Urgent households proposed",
@@ -206,6 +209,7 @@ class Report:
     greedy: tuple[int, int] | None  # households and urgent households it proposes
     changed: int
     map: MapView
+    territory: str | None  # None: the round read every household and unit
 
 
 def _reasons(unmatched: dict[str, Any], language: Language) -> list[str]:
@@ -316,7 +320,8 @@ def build_report(session: Session, actor: Actor, round_id: int, language: Langua
         message = f"round {round_id} is {match_round.status}: it has no result yet"
         raise Conflict(message, field="status")
     instance, changed, excluded = _rows_of(session, result["snapshot"])
-    policy = to_policy(PolicyIn.model_validate(match_round.policy))
+    policy_in = ScopedPolicyIn.model_validate(match_round.policy)
+    policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | excluded)
     households = {h.id: h for h in instance.households}
     units = {u.id: u for u in instance.units}
@@ -369,6 +374,7 @@ def build_report(session: Session, actor: Actor, round_id: int, language: Langua
         greedy=greedy,
         changed=changed,
         map=_map(instance, matches),
+        territory=policy_in.territory.label() if policy_in.territory else None,
     )
 
 

@@ -171,7 +171,7 @@ class PolicyIn(Strict):
     time_limit_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
-    def dated(self, today: date) -> PolicyIn:
+    def dated(self, today: date) -> Self:
         """This policy, of round date `today` unless it gives one."""
         return (
             self if self.round_date is not None else self.model_copy(update={"round_date": today})

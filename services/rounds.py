@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 import matcher
@@ -33,7 +33,8 @@ from services.access import Actor
 from services.clock import Clock
 from services.errors import Conflict, NotFound, StaleRound
 from services.pages import after_id, next_cursor
-from services.roundfile import PolicyIn, result_to_json, to_policy
+from services.roundfile import result_to_json, to_policy
+from services.territories import ScopedPolicyIn, TerritoryIn, postcode_prefixes
 
 
 def unit_key(unit: Unit, landlord_name: str) -> str:
@@ -105,20 +106,35 @@ def to_matcher_unit(unit: Unit, landlord_name: str) -> matcher.Unit:
     )
 
 
-def take_snapshot(session: Session) -> Snapshot:
-    """Waiting households and vacant units, read in the caller's transaction."""
-    households = session.scalars(
+def take_snapshot(session: Session, territory: TerritoryIn | None = None) -> Snapshot:
+    """Waiting households and vacant units (of the territory, if given), read in the
+    caller's transaction."""
+    household_query = (
         select(Household)
         .where(Household.status == HouseholdStatus.WAITING)
         .options(selectinload(Household.workplaces))
         .order_by(Household.reference)
-    ).all()
-    rows = session.execute(
+    )
+    unit_query = (
         select(Unit, Landlord.name)
         .join(Unit.landlord)
         .where(Unit.status == UnitStatus.VACANT)
         .order_by(Unit.id)
-    ).all()
+    )
+    if territory is not None:
+        household_query = household_query.where(Household.territory.in_(territory.departements))
+        unit_query = unit_query.where(
+            or_(
+                *(
+                    Unit.postcode.startswith(prefix, autoescape=True)
+                    for departement in territory.departements
+                    for prefix in postcode_prefixes(departement)
+                )
+            )
+        )
+    households = session.scalars(household_query).all()
+    in_communes = territory.in_communes() if territory is not None else lambda _: True
+    rows = [(unit, name) for unit, name in session.execute(unit_query) if in_communes(unit.commune)]
     reference_of_household = {h.id: h.reference for h in households}
     key_of_unit = {unit.id: unit_key(unit, name) for unit, name in rows}
     exclusions = session.execute(select(Exclusion.household_id, Exclusion.unit_id)).all()
@@ -160,7 +176,9 @@ def with_overrides(session: Session, policy: matcher.Policy, snapshot: Snapshot)
     return replace(policy, pinned_pairs=frozenset(pins), forbidden_pairs=frozenset(forbidden))
 
 
-def queue_round(session: Session, actor: Actor, policy_in: PolicyIn, today: date) -> MatchRound:
+def queue_round(
+    session: Session, actor: Actor, policy_in: ScopedPolicyIn, today: date
+) -> MatchRound:
     """A round waiting for a worker (POST /v1/rounds answers 202 with it), dated `today`
     unless its policy gives a date."""
     actor.require(ApiRole.COORDINATOR)
@@ -195,8 +213,9 @@ def compute_round(
     each phase starts."""
     if on_phase is not None:
         on_phase("loading")
-    snapshot = take_snapshot(session)
-    policy = to_policy(PolicyIn.model_validate(policy_document))
+    policy_in = ScopedPolicyIn.model_validate(policy_document)
+    snapshot = take_snapshot(session, policy_in.territory)
+    policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
     result = matcher.solve(snapshot.instance, with_overrides(session, policy, snapshot), on_phase)
     document: dict[str, Any] = result_to_json(result)
@@ -224,7 +243,7 @@ def store_result(
 
 def run_round(
     session: Session,
-    policy_in: PolicyIn,
+    policy_in: ScopedPolicyIn,
     created_by: str,
     clock: Clock,
     on_phase: Callable[[RoundPhase], None] | None = None,

@@ -76,6 +76,7 @@ FRENCH_HEADERS = {
     "urgent_deadline": ["echeance", "echeance_d_urgence"],
     "application_number": ["numero_unique", "nud", "nur"],
     "consent_to_share": ["consentement", "consentement_au_partage"],
+    "territory": ["territoire", "departement", "departement_de_suivi"],
 }
 # Flattened nested fields, by column (as `header_key` reduces it): the path in the record.
 NESTED_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -109,6 +109,12 @@ HOUSEHOLD_COLUMNS = [
         choices="yes_no",
     ),
     Column(
+        "Département",
+        "territory",
+        "63",
+        "The département whose service follows the household (its territory's rounds)",
+    ),
+    Column(
         "Communes souhaitées",
         "preferred_communes",
         "Clermont-Ferrand",

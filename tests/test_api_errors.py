@@ -20,6 +20,9 @@ from tests.api import assert_problem, auth
         ({"weights": {"urgent": 1e300}}, "body.weights.urgent"),
         ({"time_limit_s": 1e12}, "body.time_limit_s"),
         ({"seed": -1}, "body.seed"),
+        ({"territory": {"departements": ["20"]}}, "body.territory.departements[0]"),
+        ({"territory": {"departements": []}}, "body.territory.departements"),
+        ({"territory": {"departements": ["63"], "communes": [""]}}, "body.territory.communes[0]"),
     ],
 )
 def test_absurd_round_policies_are_refused_before_queueing(

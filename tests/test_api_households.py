@@ -67,3 +67,19 @@ def test_a_stale_version_is_refused_and_changes_nothing(
     assert assert_problem(stale, 409)["errors"][0]["field"] == "body.version"
     read = client.get(path, headers=auth(keys, "coordinator")).json()
     assert [w["commune"] for w in read["workplaces"]] == ["Clermont-Ferrand"]
+
+
+def test_a_households_territory_is_given_and_changed(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """The département that follows a household is stored as a code (the Ain's 1 as 01),
+    moved by PATCH, and a code that names no département is a 422 naming the field."""
+    household = created(client, keys)
+    assert household["territory"] == "63"
+    path = f"/v1/households/{household['id']}"
+    moved = client.patch(path, json={"territory": "1"}, headers=auth(keys, "coordinator"))
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["territory"] == "01"
+    refused = client.patch(path, json={"territory": "20"}, headers=auth(keys, "coordinator"))
+    assert "body.territory" in [e["field"] for e in assert_problem(refused, 422)["errors"]]
+    assert client.get(path, headers=auth(keys, "coordinator")).json()["territory"] == "01"

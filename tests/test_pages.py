@@ -153,6 +153,28 @@ def test_a_round_form_names_its_bad_field(client: TestClient, keys: dict[str, st
     assert stored["policy"]["weights"]["urgent"] == 3000
 
 
+def test_a_round_form_scopes_the_round_to_a_territory(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """Départements and communes are typed as lists separated by ';'; the round keeps them
+    and its page says which territory it read; a code that is no département is named."""
+    csrf = signed_in(client, keys, "coordinator")
+    territory = {"territory_departements": "63; 3", "territory_communes": "Riom;Volvic"}
+    queued = client.post("/ui/rounds", data={"csrf": csrf, **territory}, follow_redirects=False)
+    assert queued.status_code == 303
+    round_id = int(queued.headers["location"].rsplit("/", 1)[-1])
+    stored = client.get(f"/v1/rounds/{round_id}", headers=auth(keys, "coordinator")).json()
+    assert stored["policy"]["territory"] == {
+        "departements": ["63", "03"],
+        "communes": ["Riom", "Volvic"],
+    }
+    assert "63, 03 (Riom, Volvic)" in client.get(f"/ui/rounds/{round_id}").text
+    refused = client.post("/ui/rounds", data={"csrf": csrf, "territory_departements": "20"})
+    assert refused.status_code == 422
+    errors = re.findall(r'aria-describedby="(\w+)-error"', refused.text)
+    assert errors == ["territory_departements"]
+
+
 def test_a_coordinator_runs_and_publishes_a_round(client: TestClient, keys: dict[str, str]) -> None:
     """The round's page shows the figures of its result; publishing makes the proposals."""
     client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))

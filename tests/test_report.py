@@ -18,8 +18,8 @@ from services.access import Actor
 from services.geocoding import GazetteerGeocoder
 from services.imports import load_fixtures
 from services.report import build_report, render_report
-from services.roundfile import PolicyIn
 from services.rounds import run_round
+from services.territories import ScopedPolicyIn
 from tests import factories
 from tests.api import SINGLE, STUDIO, assert_problem, auth, solved_round
 
@@ -68,7 +68,7 @@ def demo_round(session: Session, geocoder: GazetteerGeocoder, fixtures_dir: Path
     load_fixtures(session, fixtures_dir, geocoder)
     session.add(factories.household(reference=HOSTILE, adults=1))
     session.flush()
-    policy = PolicyIn.model_validate_json((fixtures_dir / "demo_policy.json").read_text())
+    policy = ScopedPolicyIn.model_validate_json((fixtures_dir / "demo_policy.json").read_text())
     return run_round(session, policy, "test", factories.CLOCK).id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,11 +13,12 @@ from matcher.income import is_low_income
 from models import AuditEvent, Exclusion, Household, MatchRound, RoundStatus, Unit, UnitStatus
 from services.geocoding import GazetteerGeocoder
 from services.imports import load_fixtures
-from services.roundfile import PolicyIn
 from services.rounds import run_round, take_snapshot
+from services.territories import ScopedPolicyIn
+from tests import factories
 from tests.factories import CLOCK
 
-POLICY = PolicyIn.model_validate({"round_date": "2026-12-01"})
+POLICY = ScopedPolicyIn.model_validate({"round_date": "2026-12-01"})
 
 
 def test_round_on_the_fixtures_is_stored_with_its_statistics(
@@ -72,7 +74,7 @@ def test_round_with_the_income_quota_meets_it(
     """With the French 25% quota, a quarter of the matches outside priority neighbourhoods
     go to households under the income threshold."""
     load_fixtures(session, fixtures_dir, geocoder)
-    policy = PolicyIn.model_validate(
+    policy = ScopedPolicyIn.model_validate(
         {
             "round_date": "2026-12-01",
             "income_quota": {"share": 0.25, "threshold_eur_per_consumption_unit": 9000},
@@ -92,3 +94,54 @@ def test_round_with_the_income_quota_meets_it(
 
 
 QUOTA = IncomeQuota(share=0.25, threshold_eur_per_consumption_unit=9000)
+
+
+def _two_territories(session: Session) -> None:
+    """Households followed in 63, 03, 2A and nowhere yet; units in Riom and Clermont (63),
+    Montluçon (03), Ajaccio (2A) and Bastia (2B)."""
+    owner = factories.landlord(session)
+    for reference, commune, postcode in [
+        ("RIOM", "Riom", "63200"),
+        ("CLERMONT", "Clermont-Ferrand", "63000"),
+        ("MONTLUCON", "Montluçon", "03100"),
+        ("AJACCIO", "Ajaccio", "20000"),
+        ("BASTIA", "Bastia", "20200"),
+    ]:
+        session.add(factories.unit(owner, reference=reference, commune=commune, postcode=postcode))
+    for reference, territory in [("HH-63", "63"), ("HH-03", "03"), ("HH-2A", "2A"), ("HH-0", None)]:
+        session.add(factories.household(reference=reference, territory=territory))
+    session.flush()
+
+
+@pytest.mark.parametrize(
+    ("territory", "households", "units"),
+    [
+        (
+            None,
+            ["HH-0", "HH-03", "HH-2A", "HH-63"],
+            ["RIOM", "CLERMONT", "MONTLUCON", "AJACCIO", "BASTIA"],
+        ),
+        ({"departements": ["63"]}, ["HH-63"], ["RIOM", "CLERMONT"]),
+        ({"departements": ["63", "03"]}, ["HH-03", "HH-63"], ["RIOM", "CLERMONT", "MONTLUCON"]),
+        ({"departements": ["63"], "communes": ["clermont ferrand"]}, ["HH-63"], ["CLERMONT"]),
+        ({"departements": ["2A"]}, ["HH-2A"], ["AJACCIO"]),
+        ({"departements": ["2B"]}, [], ["BASTIA"]),
+    ],
+)
+def test_a_round_scoped_to_a_territory_reads_only_it(
+    session: Session,
+    territory: dict[str, list[str]] | None,
+    households: list[str],
+    units: list[str],
+) -> None:
+    """A territory's round reads the households its départements follow and the vacant
+    units of its départements (or of its communes); a household without a territory is
+    only in rounds over everything."""
+    _two_territories(session)
+    policy = ScopedPolicyIn.model_validate({"round_date": "2026-12-01", "territory": territory})
+    match_round = run_round(session, policy, "test", CLOCK)
+    assert match_round.result is not None
+    read = match_round.result["snapshot"]
+    assert sorted(read["households"]) == households
+    assert [key.split("/")[1] for key in read["units"]] == units
+    assert match_round.result["stats"]["households"] == len(households)

@@ -3,23 +3,28 @@ claims, snapshot isolation on PostgreSQL, heartbeats and reaping."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import ApiRole, AuditEvent, MatchRound, RoundStatus, migrate
+from models import ApiRole, AuditEvent, Household, MatchRound, RoundStatus, Unit, migrate
 from models.db import make_engine, session_factory, transaction
+from services import rounds
 from services.access import Actor
+from services.errors import StaleRound
 from services.geocoding import GazetteerGeocoder
 from services.imports import load_fixtures
-from services.roundfile import PolicyIn
 from services.rounds import queue_round
 from services.settings import Settings
+from services.territories import ScopedPolicyIn
 from services.worker import RoundWorker
 from tests.conftest import EmptyDatabase
+from tests.factories import CLOCK
 
 COORDINATOR = Actor(key_id=None, role=ApiRole.COORDINATOR, name="test")
 
@@ -35,7 +40,7 @@ def sessions(empty_database: EmptyDatabase) -> Iterator[sessionmaker[Session]]:
 def queue(sessions: sessionmaker[Session]) -> int:
     with transaction(sessions) as session:
         match_round = queue_round(
-            session, COORDINATOR, PolicyIn.model_validate({}), date(2026, 12, 1)
+            session, COORDINATOR, ScopedPolicyIn.model_validate({}), date(2026, 12, 1)
         )
         return match_round.id
 
@@ -102,3 +107,89 @@ def test_without_heartbeats_a_new_worker_fails_rounds_left_running(
     else:
         assert recovered == []
         assert status is RoundStatus.RUNNING
+
+
+def _split_into_two_departements(
+    sessions: sessionmaker[Session], geocoder: GazetteerGeocoder
+) -> None:
+    """The fixtures (all Puy-de-Dôme) with every other household followed, and every other
+    unit found, in the Allier (03)."""
+    with transaction(sessions) as session:
+        load_fixtures(session, Settings().fixtures_dir, geocoder)
+        for household in session.scalars(select(Household).order_by(Household.id)).all()[::2]:
+            household.territory = "03"
+        for unit in session.scalars(select(Unit).order_by(Unit.id)).all()[::2]:
+            unit.postcode, unit.commune = "03100", "Montluçon"
+
+
+def _queue_for(sessions: sessionmaker[Session], *departements: str) -> int:
+    policy = ScopedPolicyIn.model_validate({"territory": {"departements": list(departements)}})
+    with transaction(sessions) as session:
+        return queue_round(session, COORDINATOR, policy, date(2026, 12, 1)).id
+
+
+def _in_thread(work: Callable[[], object]) -> threading.Thread:
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_two_territories_rounds_run_and_publish_side_by_side(
+    sessions: sessionmaker[Session], geocoder: GazetteerGeocoder
+) -> None:
+    """Two workers solve the rounds of two départements at the same time; one round
+    publishes while the other's publish holds its locks (nothing they share is locked);
+    a round over both départements, solved from the same state, is then refused as stale,
+    naming households of each."""
+    with sessions() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            pytest.skip("SQLite has one writer at a time: the embedded default runs one worker")
+    _split_into_two_departements(sessions, geocoder)
+    puy, allier = _queue_for(sessions, "63"), _queue_for(sessions, "03")
+    workers = [RoundWorker(sessions, "w63"), RoundWorker(sessions, "w03")]
+    assert [worker.claim() for worker in workers] == [puy, allier]
+    both = _queue_for(sessions, "63", "03")
+    solving = [
+        _in_thread(partial(worker.execute, round_id))
+        for worker, round_id in zip(workers, [puy, allier], strict=True)
+    ]
+    assert RoundWorker(sessions, "w-both").run_once() == both
+    for thread in solving:
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+    with sessions() as session:
+        results = {
+            r.id: r.result for r in session.scalars(select(MatchRound)) if r.result is not None
+        }
+    assert set(results) == {puy, allier, both}
+    read = {round_id: set(result["snapshot"]["households"]) for round_id, result in results.items()}
+    assert read[puy]
+    assert read[allier]
+    assert read[puy].isdisjoint(read[allier])
+    assert read[both] == read[puy] | read[allier]
+
+    # The Puy-de-Dôme's publish holds its rows locked while the Allier's runs to its end.
+    done: list[int] = []
+
+    def publish_allier() -> None:
+        with transaction(sessions) as session:
+            done.append(
+                len(rounds.publish_round(session, COORDINATOR, allier, CLOCK, 10).proposals)
+            )
+
+    with sessions() as holding:
+        holding.begin()
+        assert rounds.publish_round(holding, COORDINATOR, puy, CLOCK, 10).proposals
+        other = _in_thread(publish_allier)
+        other.join(timeout=30)
+        blocked = other.is_alive()
+        holding.commit()  # on failure too: a blocked thread must not outlive the test
+    other.join(timeout=30)
+    assert not blocked, "the Allier's publish waited for the Puy-de-Dôme's"
+    assert done[0] > 0
+
+    with transaction(sessions) as session, pytest.raises(StaleRound) as stale:
+        rounds.publish_round(session, COORDINATOR, both, CLOCK, 10)
+    changed = set(stale.value.changed)
+    assert changed & {f"household {h}" for h in read[puy]}
+    assert changed & {f"household {h}" for h in read[allier]}

@@ -17,6 +17,7 @@ from models import RoundStatus
 from services import exports, report, rounds
 from services.errors import StaleRound
 from services.roundfile import PolicyIn, WeightsIn
+from services.territories import ScopedPolicyIn
 from services.web_sessions import Language
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -34,6 +35,8 @@ POLICY_FIELDS = (
     "seed",
 )
 QUOTA_FIELDS = ("quota_share", "quota_threshold")
+# The territory, as lists separated by ';' (empty départements: every household and unit).
+TERRITORY_FIELDS = ("territory_departements", "territory_communes")
 # The score's weights, as `weight_<name>` fields, each showing its default.
 WEIGHT_FIELDS = tuple(f"weight_{name}" for name in WeightsIn.model_fields)
 
@@ -44,12 +47,12 @@ def _defaults() -> dict[str, Any]:
     weights = {f"weight_{name}": field.default for name, field in WeightsIn.model_fields.items()}
     return (
         {name: "" if value is None else value for name, value in values.items()}
-        | dict.fromkeys(QUOTA_FIELDS, "")
+        | dict.fromkeys(QUOTA_FIELDS + TERRITORY_FIELDS, "")
         | weights
     )
 
 
-def _policy(form: dict[str, str]) -> PolicyIn:
+def _policy(form: dict[str, str]) -> ScopedPolicyIn:
     """The policy of a round form: empty fields take their defaults."""
     given: dict[str, Any] = {
         name: form[name].strip().replace(",", ".")
@@ -71,7 +74,13 @@ def _policy(form: dict[str, str]) -> PolicyIn:
             if threshold
             else {"share": share, "first_quartile": True}
         )
-    return PolicyIn.model_validate(given, strict=False)  # form fields are text
+    departements, communes = (
+        [part.strip() for part in form.get(name, "").replace(",", ";").split(";") if part.strip()]
+        for name in TERRITORY_FIELDS
+    )
+    if departements or communes:
+        given["territory"] = {"departements": departements, "communes": communes}
+    return ScopedPolicyIn.model_validate(given, strict=False)  # form fields are text
 
 
 def _rounds_page(request: Request, db: DbSession, who: Any, **context: Any) -> Response:
@@ -82,7 +91,8 @@ def _rounds_page(request: Request, db: DbSession, who: Any, **context: Any) -> R
         "rounds.html",
         context.pop("code", 200),
         rounds=page,
-        fields=POLICY_FIELDS,
+        fields=POLICY_FIELDS + QUOTA_FIELDS + TERRITORY_FIELDS,
+        text_fields=TERRITORY_FIELDS,
         weight_fields=WEIGHT_FIELDS,
         **({"values": _defaults(), "errors": {}} | context),
     )
@@ -109,6 +119,8 @@ def round_form(
         for detail in invalid.errors():
             place = detail["loc"][0] if detail["loc"] else "-"
             name = "quota_share" if place == "income_quota" else str(place)
+            if place == "territory":
+                name = f"territory_{detail['loc'][1]}" if len(detail["loc"]) > 1 else name
             if place == "weights" and len(detail["loc"]) > 1:
                 name = f"weight_{detail['loc'][1]}"
             errors.setdefault(name, detail["msg"])
@@ -137,6 +149,7 @@ def round_page(
         publishable=match_round.status is RoundStatus.SOLVED,
         published=request.query_params.get("published"),
         left_out=request.query_params.get("left_out"),
+        territory=ScopedPolicyIn.model_validate(match_round.policy).territory,
     )
 
 

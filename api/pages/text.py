@@ -97,6 +97,10 @@ FRENCH = {
     "policy_time_limit_s": "Temps de calcul maximal (secondes) avant de rendre la meilleure "
     "solution trouvée",
     "policy_seed": "Graine (deux tours de même graine donnent le même résultat)",
+    "policy_territory_departements": "Territoire : départements, séparés par des ; "
+    "(vide : tous les ménages et logements)",
+    "policy_territory_communes": "Territoire : communes des logements, séparées par des ; "
+    "(vide : tout le département)",
     "policy_quota_share": "Quota : part minimale de ménages modestes hors QPV (vide : aucun)",
     "policy_quota_threshold": "Seuil de ressources (€ par unité de consommation et par an ; "
     "vide : premier quartile)",
@@ -104,6 +108,7 @@ FRENCH = {
     "matched": "Proposés",
     "progress": "Avancement",
     "refresh": "Actualiser",
+    "territory": "Territoire",
     "report": "Rapport (à imprimer)",
     "export_xlsx": "Tableur (XLSX)",
     "publish": "Publier les propositions",
@@ -287,6 +292,10 @@ ENGLISH = {
     "policy_time_limit_s": "Longest computing time (seconds) before returning the best "
     "solution found",
     "policy_seed": "Seed (two rounds with the same seed give the same result)",
+    "policy_territory_departements": "Territory: départements, separated by ; "
+    "(empty: every household and unit)",
+    "policy_territory_communes": "Territory: the units' communes, separated by ; "
+    "(empty: the whole département)",
     "policy_quota_share": "Quota: least share of low-income households outside priority "
     "neighbourhoods (empty: none)",
     "policy_quota_threshold": "Resources threshold (€ per consumption unit a year; empty: the "
@@ -295,6 +304,7 @@ ENGLISH = {
     "matched": "Proposed",
     "progress": "Progress",
     "refresh": "Refresh",
+    "territory": "Territory",
     "report": "Report (printable)",
     "export_xlsx": "Spreadsheet (XLSX)",
     "publish": "Publish the proposals",

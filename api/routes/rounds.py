@@ -15,7 +15,7 @@ from models import MatchRound, RoundStatus
 from services import exports, report, rounds
 from services.clock import Clock
 from services.errors import Conflict
-from services.roundfile import PolicyIn
+from services.territories import ScopedPolicyIn
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such round")}
@@ -37,12 +37,20 @@ def with_progress(db: Session, match_round: MatchRound, clock: Clock) -> RoundOu
 )
 def queue_round(
     policy: Annotated[
-        PolicyIn,
+        ScopedPolicyIn,
         Body(
             openapi_examples={
                 "defaults": {"value": {}},
                 "three candidates per unit": {
                     "value": {"candidates_per_unit": 3, "max_commute_km": 35, "max_per_building": 4}
+                },
+                "one territory": {
+                    "value": {
+                        "territory": {
+                            "departements": ["63"],
+                            "communes": ["Clermont-Ferrand", "Aubière", "Cournon-d'Auvergne"],
+                        }
+                    }
                 },
             }
         ),
@@ -51,8 +59,8 @@ def queue_round(
     actor: CurrentActor,
     clock: AppClock,
 ) -> Any:
-    """Every waiting household and every vacant unit, at the time a worker picks the round
-    up. Follow it with GET /v1/rounds/{id}."""
+    """Every waiting household and every vacant unit (of its territory, if given), at the
+    time a worker picks the round up. Follow it with GET /v1/rounds/{id}."""
     match_round = rounds.queue_round(db, actor, policy, clock.today())
     return with_progress(db, match_round, clock)
 
