@@ -593,20 +593,18 @@ def round_run(
         if dry_run:
             with factory() as session:
                 document = policy.dated(SYSTEM_CLOCK.today()).model_dump(mode="json")
-                result, round_id = compute_round(session, document, show), None
+                result, round_id = compute_round(session, document, show).result, None
         else:
             with transaction(factory) as session:
                 match_round = run_round(session, policy, "command line", SYSTEM_CLOCK, show)
                 result, round_id = match_round.result, match_round.id
-                status.update("storing the result...")
         out.print(f"  {time.perf_counter() - started:6.1f} s  done", highlight=False)
     if result is None:
         err.print("the round failed")
         raise typer.Exit(1)
-    shown = {key: value for key, value in result.items() if key != "snapshot"}
     if output is not None:
-        output.write_text(dumps(shown), encoding="utf-8")
-    _print_summary(shown, policy, round_id, output)
+        output.write_text(dumps(result), encoding="utf-8")
+    _print_summary(result, policy, round_id, output)
     if dry_run:
         out.print("dry run: nothing was stored")
 

@@ -264,7 +264,10 @@ class MatchRound(TimestampMixin, Base):
         _enum(RoundStatus, "round_status"), default=RoundStatus.QUEUED
     )
     statistics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Loaded when used: megabytes each (a round of 1,000 households: 2 MB of result).
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)  # the public one
+    # What the round read: each household's and unit's id and version, to publish it.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

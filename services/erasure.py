@@ -131,16 +131,18 @@ def _scrub_rounds(session: Session, reference: str, replacement: str) -> None:
     stored = json.dumps(reference)[1:-1]  # as the JSON columns hold it (escaped)
     naming = select(MatchRound.id).where(
         cast(MatchRound.result, Text).contains(stored, autoescape=True)
+        | cast(MatchRound.snapshot, Text).contains(stored, autoescape=True)
         | cast(MatchRound.policy, Text).contains(stored, autoescape=True)
     )
     for round_id in session.scalars(naming.order_by(MatchRound.id)).all():
         match_round = session.get(MatchRound, round_id)
         assert match_round is not None
-        result, policy = match_round.result, match_round.policy
-        if _mentions(result, pattern) or _mentions(policy, pattern):
+        result, snapshot, policy = match_round.result, match_round.snapshot, match_round.policy
+        if any(_mentions(document, pattern) for document in (result, snapshot, policy)):
             if result is not None:
                 result = _without_explanation(result, reference)
             match_round.result = _replaced(result, pattern, replacement)
+            match_round.snapshot = _replaced(snapshot, pattern, replacement)
             match_round.policy = _replaced(policy, pattern, replacement)
         session.flush()
         session.expunge(match_round)

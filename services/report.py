@@ -319,7 +319,8 @@ def build_report(session: Session, actor: Actor, round_id: int, language: Langua
     if match_round.status not in (RoundStatus.SOLVED, RoundStatus.PUBLISHED) or result is None:
         message = f"round {round_id} is {match_round.status}: it has no result yet"
         raise Conflict(message, field="status")
-    instance, changed, excluded = _rows_of(session, result["snapshot"])
+    assert match_round.snapshot is not None  # stored with the result (rounds.store_result)
+    instance, changed, excluded = _rows_of(session, match_round.snapshot)
     policy_in = ScopedPolicyIn.model_validate(match_round.policy)
     policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | excluded)

@@ -3,13 +3,13 @@ solve, store the result on the MatchRound, and publish it as proposals."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy import Engine, Text, cast, func, or_, select
+from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 
 import matcher
 from matcher.income import quota_shortfall
@@ -193,21 +193,28 @@ def queue_round(
     return match_round
 
 
-# What a round is doing: reading the database, then the matcher's phases.
-RoundPhase = Literal["loading", "candidates", "solving", "explaining"]
+# What a round is doing: reading the database, the matcher's phases, writing the result.
+RoundPhase = Literal["loading", "candidates", "solving", "explaining", "storing"]
 PHASE_TEXT: dict[RoundPhase, str] = {
     "loading": "reading the waiting households and the vacant units",
     "candidates": "finding the feasible pairs",
     "solving": "solving: most households housed, then the best score",
     "explaining": "explaining each unmatched household",
+    "storing": "storing the result",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Solved:
+    result: dict[str, Any]  # the public document (services/roundfile.py's result)
+    snapshot: dict[str, Any]  # each row read, by reference or unit key: [id, version]
 
 
 def compute_round(
     session: Session,
     policy_document: dict[str, Any],
     on_phase: Callable[[RoundPhase], None] | None = None,
-) -> dict[str, Any]:
+) -> Solved:
     """Read the snapshot and solve it; writes nothing. On PostgreSQL run it in a REPEATABLE
     READ transaction, so the whole read is one consistent state. `on_phase` is told when
     each phase starts."""
@@ -218,15 +225,15 @@ def compute_round(
     policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
     result = matcher.solve(snapshot.instance, with_overrides(session, policy, snapshot), on_phase)
-    document: dict[str, Any] = result_to_json(result)
-    document["snapshot"] = {"households": snapshot.households, "units": snapshot.units}
-    return document
+    return Solved(
+        result_to_json(result), {"households": snapshot.households, "units": snapshot.units}
+    )
 
 
-def store_result(
-    session: Session, match_round: MatchRound, document: dict[str, Any], now: datetime
-) -> None:
+def store_result(session: Session, match_round: MatchRound, solved: Solved, now: datetime) -> None:
+    document = solved.result
     match_round.result = document
+    match_round.snapshot = solved.snapshot
     match_round.statistics = document["stats"]
     match_round.status = RoundStatus.SOLVED
     match_round.finished_at = now
@@ -257,8 +264,10 @@ def run_round(
     )
     session.add(match_round)
     session.flush()
-    document = compute_round(session, match_round.policy, on_phase)
-    store_result(session, match_round, document, clock.now())
+    solved = compute_round(session, match_round.policy, on_phase)
+    if on_phase is not None:
+        on_phase("storing")
+    store_result(session, match_round, solved, clock.now())
     return match_round
 
 
@@ -271,6 +280,34 @@ def get_round(
     if match_round is None:
         raise NotFound("round", round_id)
     return match_round
+
+
+# Characters of a stored result read at a time: what serving a result costs the API in memory.
+RESULT_CHUNK = 1 << 20
+
+
+def has_result(match_round: MatchRound) -> bool:
+    """Known without loading the result: it is stored with the status solved."""
+    return match_round.status in (RoundStatus.SOLVED, RoundStatus.PUBLISHED)
+
+
+def stored_result(
+    sessions: sessionmaker[Session], round_id: int, chunk: int = RESULT_CHUNK
+) -> Iterator[str]:
+    """A round's result as the JSON text it is stored as, a chunk at a time, all from one
+    transaction (on PostgreSQL, one snapshot): a result of any size costs a chunk of memory.
+    Its own session, as a response streams after the request's transaction has ended."""
+    text = cast(MatchRound.result, Text)
+    with sessions() as session, session.begin():
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        start = 1
+        while piece := session.scalar(
+            select(func.substr(text, start, chunk)).where(MatchRound.id == round_id)
+        ):
+            yield piece
+            start += chunk
 
 
 def list_rounds(
@@ -353,12 +390,16 @@ def publish_round(
     in id order while they are checked and changed, so an edit racing the publish either
     lands before it (and the round is stale) or waits for it (and meets a proposed record)."""
     match_round = get_round(session, actor, round_id, for_update=True)
-    if match_round.status is not RoundStatus.SOLVED or match_round.result is None:
+    if (
+        match_round.status is not RoundStatus.SOLVED
+        or match_round.result is None
+        or match_round.snapshot is None
+    ):
         raise Conflict(
             f"round {round_id} is {match_round.status}: only a solved round can be published",
             field="status",
         )
-    snapshot = match_round.result["snapshot"]
+    snapshot = match_round.snapshot
     matches = match_round.result["matches"]
     household_ids = {m["household"]: snapshot["households"][m["household"]] for m in matches}
     unit_ids = {m["unit"]: snapshot["units"][m["unit"]] for m in matches}

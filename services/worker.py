@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import Engine, select, update
@@ -22,7 +23,7 @@ from services import audit
 from services.clock import SYSTEM_CLOCK, Clock
 from services.erasure import PURGED_PER_PASS, purge_closed
 from services.proposals import expire_overdue
-from services.rounds import compute_round, store_result
+from services.rounds import RoundPhase, compute_round, store_result
 
 logger = logging.getLogger("housing_match.worker")
 
@@ -37,8 +38,10 @@ class RoundWorker:
         stale_after_s: float = 60.0,
         retention_days: int | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        on_phase: Callable[[RoundPhase], None] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.on_phase = on_phase  # told when each phase of a round starts (bench/dbpath.py)
         self.clock = clock
         self.name = name
         self.heartbeat_s = heartbeat_s
@@ -132,7 +135,7 @@ class RoundWorker:
                 policy = session.scalars(
                     select(MatchRound.policy).where(MatchRound.id == round_id)
                 ).one()
-                document = compute_round(session, policy)
+                solved = compute_round(session, policy, self.on_phase)
             # Stored apart: the heartbeat keeps updating the round row meanwhile, which a
             # REPEATABLE READ transaction could not update after it.
             with self.sessions() as session, session.begin():
@@ -140,7 +143,9 @@ class RoundWorker:
                 assert match_round is not None
                 if match_round.status is not RoundStatus.RUNNING or match_round.worker != self.name:
                     return  # reaped meanwhile: the round was given up on
-                store_result(session, match_round, document, self.clock.now())
+                if self.on_phase is not None:
+                    self.on_phase("storing")
+                store_result(session, match_round, solved, self.clock.now())
         except Exception as error:
             # The type only in the log: a message could carry personal data.
             logger.error("round %s failed: %s", round_id, type(error).__name__)

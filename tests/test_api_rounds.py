@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from python_calamine import CalamineWorkbook
+from sqlalchemy.orm import Session
 
 from api.routes.rounds import XLSX
+from models import MatchRound
+from services import rounds
 from services.clock import FixedClock
 from services.settings import Settings
 from tests.api import SINGLE, STUDIO, assert_problem, auth, published_proposal, solved_round
@@ -39,6 +43,27 @@ def test_rounds_are_listed_newest_first_page_by_page(
     assert only_solved["items"][0]["statistics"]["households"] == 0
     assert "result" not in only_solved["items"][0]
     assert_problem(client.get("/v1/rounds", headers=auth(keys, "dome")), 403)
+
+
+def test_a_result_is_streamed_as_it_is_stored(
+    client: TestClient, keys: dict[str, str], session: Session
+) -> None:
+    """The JSON result is the stored document, read from the database a chunk at a time (the
+    API holds a chunk, not the document), with no trace of the rows' ids and versions."""
+    client.post("/v1/units", json=STUDIO, headers=auth(keys, "dome"))
+    client.post("/v1/households", json=SINGLE, headers=auth(keys, "coordinator"))
+    round_id = solved_round(client, keys)
+    response = client.get(f"/v1/rounds/{round_id}/result", headers=auth(keys, "coordinator"))
+    assert response.headers["content-type"] == "application/json"
+    stored = session.get(MatchRound, round_id)
+    assert stored is not None
+    assert response.json() == stored.result
+    assert response.json()["stats"]["matched"] == 1
+    assert "snapshot" not in response.json()
+    pieces = list(rounds.stored_result(client.app.state.test_sessions, round_id, chunk=100))  # type: ignore[attr-defined]
+    assert len(pieces) > 1
+    assert all(len(piece) <= 100 for piece in pieces)
+    assert json.loads("".join(pieces)) == stored.result
 
 
 def test_a_result_is_served_as_a_spreadsheet_when_asked(

@@ -228,6 +228,7 @@ def test_a_round_is_run_listed_shown_and_published_from_the_command_line(
     result_path = tmp_path / "round.json"
     ran = runner.invoke(app, ["round", "run", "-o", str(result_path), *database])
     assert ran.exit_code == 0, ran.output
+    assert ran.output.index("explaining each") < ran.output.index("storing the result")
     matched = json.loads(result_path.read_text())["stats"]["matched"]
     assert "snapshot" not in json.loads(result_path.read_text())
     listed = runner.invoke(app, ["round", "list", *database])

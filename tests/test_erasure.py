@@ -63,7 +63,10 @@ def test_erasure_removes_the_household_everywhere_and_keeps_the_history(
         assert (event.before, event.after) == (None, None), event.action
     match_round = session.get(MatchRound, ids["round"])
     assert match_round is not None
-    stored = json.dumps(match_round.result) + json.dumps(match_round.policy)
+    stored = "".join(
+        json.dumps(document)
+        for document in (match_round.result, match_round.snapshot, match_round.policy)
+    )
     assert "HH-A" not in stored
     assert f"erased-{ids['household']}" in stored
 

@@ -99,3 +99,37 @@ def test_0004_takes_private_fields_out_of_stored_audit_payloads(
     }
     assert after["household"] == {"reference": "HH-1"}
     assert after["landlord"] == payload
+
+
+def test_0009_moves_a_rounds_snapshot_out_of_its_result_and_back(
+    empty_database: EmptyDatabase,
+) -> None:
+    """Results stored before 0009 held the rows read under "snapshot"; after it the result is
+    the public document and the rows read are a column of their own; a downgrade puts them
+    back. A round without a result is left alone."""
+    migrate.upgrade(empty_database.url, "0008")
+    engine = make_engine(empty_database.url)
+    snapshot = {"households": {"HH-1": [1, 2]}, "units": {"Dome/A": [3, 1]}}
+    public = {"stats": {"matched": 1}, "matches": [{"household": "HH-1", "unit": "Dome/A"}]}
+
+    def stored(columns: str) -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            rows = connection.execute(text(f"SELECT {columns} FROM match_rounds ORDER BY id"))
+            return [tuple(json.loads(v) if isinstance(v, str) else v for v in row) for row in rows]
+
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO match_rounds (policy, status, result, created_by, created_at, "
+                    "updated_at) VALUES ('{}', 'solved', :result, 'c', :now, :now), "
+                    "('{}', 'queued', NULL, 'c', :now, :now)"
+                ),
+                {"result": json.dumps(public | {"snapshot": snapshot}), "now": "2026-12-01"},
+            )
+        migrate.upgrade(empty_database.url)
+        assert stored("result, snapshot") == [(public, snapshot), (None, None)]
+        migrate.downgrade(empty_database.url, "0008")
+        assert stored("result") == [(public | {"snapshot": snapshot},), (None,)]
+    finally:
+        engine.dispose()

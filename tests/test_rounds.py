@@ -61,7 +61,8 @@ def test_snapshot_leaves_out_let_units_and_honours_exclusions(
 
     snapshot = take_snapshot(session)
     assert (household.reference, match["unit"]) in snapshot.excluded_pairs
-    assert len(snapshot.instance.units) == len(first.result["snapshot"]["units"]) - 1
+    assert first.snapshot is not None
+    assert len(snapshot.instance.units) == len(first.snapshot["units"]) - 1
     second = run_round(session, POLICY, "test", CLOCK)
     assert second.result is not None
     pairs = {(m["household"], m["unit"]) for m in second.result["matches"]}
@@ -141,7 +142,8 @@ def test_a_round_scoped_to_a_territory_reads_only_it(
     policy = ScopedPolicyIn.model_validate({"round_date": "2026-12-01", "territory": territory})
     match_round = run_round(session, policy, "test", CLOCK)
     assert match_round.result is not None
-    read = match_round.result["snapshot"]
+    read = match_round.snapshot
+    assert read is not None
     assert sorted(read["households"]) == households
     assert [key.split("/")[1] for key in read["units"]] == units
     assert match_round.result["stats"]["households"] == len(households)

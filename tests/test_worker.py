@@ -158,11 +158,11 @@ def test_two_territories_rounds_run_and_publish_side_by_side(
         thread.join(timeout=120)
         assert not thread.is_alive()
     with sessions() as session:
-        results = {
-            r.id: r.result for r in session.scalars(select(MatchRound)) if r.result is not None
+        snapshots = {
+            r.id: r.snapshot for r in session.scalars(select(MatchRound)) if r.snapshot is not None
         }
-    assert set(results) == {puy, allier, both}
-    read = {round_id: set(result["snapshot"]["households"]) for round_id, result in results.items()}
+    assert set(snapshots) == {puy, allier, both}
+    read = {round_id: set(snapshot["households"]) for round_id, snapshot in snapshots.items()}
     assert read[puy]
     assert read[allier]
     assert read[puy].isdisjoint(read[allier])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from api.deps import AppClock, CurrentActor, DbSession, Expensive, RowId
@@ -115,24 +115,28 @@ def get_result(
     ] = "proposals",
 ) -> Any:
     match_round = rounds.get_round(db, actor, round_id)
-    if match_round.result is None:
+    if not rounds.has_result(match_round):
         raise Conflict(f"round {round_id} is {match_round.status}: no result yet", field="status")
     accept = request.headers.get("accept", "")
     name = f"round-{round_id}"
-    if XLSX in accept:
-        return Response(
-            exports.to_xlsx(match_round.result),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    if "text/csv" in accept:
+    if XLSX in accept or "text/csv" in accept:
+        result = match_round.result or {}  # loaded whole: the tables are built in memory
+        if XLSX in accept:
+            return Response(
+                exports.to_xlsx(result),
+                media_type=XLSX,
+                headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+            )
         return Response(
             # with a byte-order mark, so that Excel reads it as UTF-8
-            "\ufeff" + exports.to_csv(match_round.result, table),
+            "\ufeff" + exports.to_csv(result, table),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}-{table}.csv"'},
         )
-    return {key: value for key, value in match_round.result.items() if key != "snapshot"}
+    # Streamed from the database as it is stored: the API holds a chunk, not the document.
+    return StreamingResponse(
+        rounds.stored_result(request.app.state.sessions, round_id), media_type="application/json"
+    )
 
 
 # The report is a document of its own: inline styles and SVG, nothing else to load.
