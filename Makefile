@@ -35,6 +35,7 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --national 10000,50000
 	$(BIN)/python -m bench.cli
+	$(BIN)/python -m bench.dbpath
 
 bench-load: $(STAMP)
 	$(BIN)/python -m bench.load

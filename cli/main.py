@@ -755,7 +755,7 @@ def round_publish(
                 settings.household_response_days,
                 skip_changed=skip_changed,
             )
-            count = len(publication.proposals)
+            count = len(publication.proposal_ids)
     except (Conflict, NotFound) as error:
         err.print(str(error), markup=False)
         raise typer.Exit(1) from None

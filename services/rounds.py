@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Text, cast, func, or_, select
+from sqlalchemy import Engine, Text, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session, defer, selectinload, sessionmaker
 
 import matcher
@@ -362,7 +362,7 @@ def progress(session: Session, match_round: MatchRound, now: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Publication:
-    proposals: list[Proposal]
+    proposal_ids: list[int]
     left_out: list[str]  # households and units changed since the round, with their pairs
 
 
@@ -403,34 +403,30 @@ def publish_round(
     matches = match_round.result["matches"]
     household_ids = {m["household"]: snapshot["households"][m["household"]] for m in matches}
     unit_ids = {m["unit"]: snapshot["units"][m["unit"]] for m in matches}
-    households = {
-        h.id: h
-        for h in session.scalars(
-            select(Household)
+    # Locked and read for their versions only: whole rows cost 1 s of JSON decoding at 5,000.
+    household_versions = dict(
+        session.execute(
+            select(Household.id, Household.version)
             .where(Household.id.in_([i for i, _ in household_ids.values()]))
-            .options(selectinload(Household.workplaces))
             .order_by(Household.id)
             .with_for_update()
-        )
-    }
-    units = {
-        u.id: u
-        for u in session.scalars(
-            select(Unit)
+        ).all()
+    )
+    unit_versions = dict(
+        session.execute(
+            select(Unit.id, Unit.version)
             .where(Unit.id.in_([i for i, _ in unit_ids.values()]))
             .order_by(Unit.id)
             .with_for_update()
-        )
-    }
+        ).all()
+    )
     changed_households = {
         reference
         for reference, (row_id, version) in household_ids.items()
-        if row_id not in households or households[row_id].version != version
+        if household_versions.get(row_id) != version
     }
     changed_units = {
-        key
-        for key, (row_id, version) in unit_ids.items()
-        if row_id not in units or units[row_id].version != version
+        key for key, (row_id, version) in unit_ids.items() if unit_versions.get(row_id) != version
     }
     changed = sorted(
         [f"household {reference}" for reference in changed_households]
@@ -444,40 +440,47 @@ def publish_round(
         if m["household"] not in changed_households and m["unit"] not in changed_units
     ]
 
-    def pairs(chosen: list[dict[str, Any]]) -> list[tuple[Household, Unit]]:
-        return [
-            (households[household_ids[m["household"]][0]], units[unit_ids[m["unit"]][0]])
-            for m in chosen
-        ]
-
-    if len(kept) < len(matches) and _breaks_quota(match_round, pairs(kept), pairs(matches)):
+    if len(kept) < len(matches) and _breaks_quota(
+        match_round, *_rows_of_pairs(session, [kept, matches], household_ids, unit_ids)
+    ):
         raise Conflict(
             f"round {round_id}: publishing only the pairs that did not change would break the "
             "income quota, nothing was published: run the round again; changed: "
             + ", ".join(changed),
             field="skip_changed",
         )
-    proposals = []
+    rows = []
     ranks: dict[str, int] = {}
     for match in sorted(kept, key=lambda m: (m["unit"], m["rank"])):
-        household = households[household_ids[match["household"]][0]]
-        unit = units[unit_ids[match["unit"]][0]]
         ranks[match["unit"]] = ranks.get(match["unit"], 0) + 1
-        proposals.append(
-            Proposal(
-                round_id=round_id,
-                household_id=household.id,
-                unit_id=unit.id,
-                rank=ranks[match["unit"]],
-                score=match["score"],
-                score_breakdown=match["score_breakdown"],
-                status=ProposalStatus.PROPOSED,
-                respond_by=clock.today() + timedelta(days=household_days),
-            )
+        rows.append(
+            {
+                "round_id": round_id,
+                "household_id": household_ids[match["household"]][0],
+                "unit_id": unit_ids[match["unit"]][0],
+                "rank": ranks[match["unit"]],
+                "score": match["score"],
+                "score_breakdown": match["score_breakdown"],
+                "status": ProposalStatus.PROPOSED,
+                "respond_by": clock.today() + timedelta(days=household_days),
+            }
         )
-        household.status = HouseholdStatus.PROPOSED
-        unit.status = UnitStatus.PROPOSED
-    session.add_all(proposals)
+    # A statement for all the rows, not one a row: at 5,000 x 5,000 the unit of work's 8,500
+    # UPDATEs and its inserts took 4 of the publish's 6.5 s. The rows are locked and their
+    # versions were checked above, so the versions move on here.
+    proposal_ids = (
+        list(session.scalars(insert(Proposal).returning(Proposal.id), rows)) if rows else []
+    )
+    for record, status, ids in (
+        (Household, HouseholdStatus.PROPOSED, {row["household_id"] for row in rows}),
+        (Unit, UnitStatus.PROPOSED, {row["unit_id"] for row in rows}),
+    ):
+        if ids:
+            session.execute(
+                update(record)
+                .where(record.id.in_(sorted(ids)))
+                .values(status=status, version=record.version + 1)
+            )
     match_round.status = RoundStatus.PUBLISHED
     match_round.published_at = clock.now()
     session.flush()
@@ -488,9 +491,37 @@ def publish_round(
         "match_round",
         round_id,
         before={"status": "solved"},
-        after={"status": "published", "proposals": len(proposals), "left_out": len(changed)},
+        after={"status": "published", "proposals": len(proposal_ids), "left_out": len(changed)},
     )
-    return Publication(proposals, changed)
+    return Publication(proposal_ids, changed)
+
+
+def _rows_of_pairs(
+    session: Session,
+    chosen: list[list[dict[str, Any]]],
+    household_ids: dict[str, tuple[int, int]],
+    unit_ids: dict[str, tuple[int, int]],
+) -> list[list[tuple[Household, Unit]]]:
+    """The households and units of each list of matches, as rows (already locked)."""
+    households = {
+        h.id: h
+        for h in session.scalars(
+            select(Household)
+            .where(Household.id.in_([i for i, _ in household_ids.values()]))
+            .options(selectinload(Household.workplaces))
+        )
+    }
+    units = {
+        u.id: u
+        for u in session.scalars(select(Unit).where(Unit.id.in_([i for i, _ in unit_ids.values()])))
+    }
+    return [
+        [
+            (households[household_ids[m["household"]][0]], units[unit_ids[m["unit"]][0]])
+            for m in some
+        ]
+        for some in chosen
+    ]
 
 
 def _breaks_quota(

@@ -10,15 +10,27 @@ from sqlalchemy.orm import Session
 
 from matcher import IncomeQuota
 from matcher.income import is_low_income
-from models import AuditEvent, Exclusion, Household, MatchRound, RoundStatus, Unit, UnitStatus
+from models import (
+    ApiRole,
+    AuditEvent,
+    Exclusion,
+    Household,
+    MatchRound,
+    Proposal,
+    RoundStatus,
+    Unit,
+    UnitStatus,
+)
+from services.access import Actor
 from services.geocoding import GazetteerGeocoder
 from services.imports import load_fixtures
-from services.rounds import run_round, take_snapshot
+from services.rounds import publish_round, run_round, take_snapshot
 from services.territories import ScopedPolicyIn
 from tests import factories
 from tests.factories import CLOCK
 
 POLICY = ScopedPolicyIn.model_validate({"round_date": "2026-12-01"})
+COORDINATOR = Actor(key_id=None, role=ApiRole.COORDINATOR, name="test")
 
 
 def test_round_on_the_fixtures_is_stored_with_its_statistics(
@@ -147,3 +159,38 @@ def test_a_round_scoped_to_a_territory_reads_only_it(
     assert sorted(read["households"]) == households
     assert [key.split("/")[1] for key in read["units"]] == units
     assert match_round.result["stats"]["households"] == len(households)
+
+
+def test_publishing_moves_exactly_the_matched_rows_on(
+    session: Session, fixtures_dir: Path, geocoder: GazetteerGeocoder
+) -> None:
+    """One proposal per match, ranked from 1 on each unit; each matched household and unit
+    is proposed and one version on (so a round that read it before is stale); every other
+    row is as it was."""
+    load_fixtures(session, fixtures_dir, geocoder)
+    policy = ScopedPolicyIn.model_validate({"round_date": "2026-12-01", "candidates_per_unit": 2})
+    match_round = run_round(session, policy, "test", CLOCK)
+    assert match_round.result is not None
+    assert match_round.snapshot is not None
+    read = match_round.snapshot
+    matches = match_round.result["matches"]
+    published = publish_round(session, COORDINATOR, match_round.id, CLOCK, 10)
+    assert len(published.proposal_ids) == len(matches) > 0
+    session.expire_all()
+    proposals = session.scalars(select(Proposal).order_by(Proposal.unit_id, Proposal.rank)).all()
+    assert sorted(p.id for p in proposals) == sorted(published.proposal_ids)
+    ranks: dict[int, list[int]] = {}
+    for proposal in proposals:
+        ranks.setdefault(proposal.unit_id, []).append(proposal.rank)
+    assert all(r == list(range(1, len(r) + 1)) for r in ranks.values())
+    assert max(len(r) for r in ranks.values()) == 2
+    matched = {read["households"][m["household"]][0] for m in matches}
+    for household in session.scalars(select(Household)):
+        _, version = read["households"][household.reference]
+        if household.id in matched:
+            assert (household.status, household.version) == ("proposed", version + 1)
+        else:
+            assert (household.status, household.version) == ("waiting", version)
+    proposed_units = {read["units"][m["unit"]][0] for m in matches}
+    for unit in session.scalars(select(Unit)):
+        assert (unit.status == UnitStatus.PROPOSED) == (unit.id in proposed_units)

@@ -174,12 +174,12 @@ def test_two_territories_rounds_run_and_publish_side_by_side(
     def publish_allier() -> None:
         with transaction(sessions) as session:
             done.append(
-                len(rounds.publish_round(session, COORDINATOR, allier, CLOCK, 10).proposals)
+                len(rounds.publish_round(session, COORDINATOR, allier, CLOCK, 10).proposal_ids)
             )
 
     with sessions() as holding:
         holding.begin()
-        assert rounds.publish_round(holding, COORDINATOR, puy, CLOCK, 10).proposals
+        assert rounds.publish_round(holding, COORDINATOR, puy, CLOCK, 10).proposal_ids
         other = _in_thread(publish_allier)
         other.join(timeout=30)
         blocked = other.is_alive()

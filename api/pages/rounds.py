@@ -214,6 +214,6 @@ def publish_form(
         )
     left_out = "; ".join(publication.left_out)
     return redirect(
-        f"/ui/rounds/{round_id}?published={len(publication.proposals)}"
+        f"/ui/rounds/{round_id}?published={len(publication.proposal_ids)}"
         + (f"&left_out={left_out}" if left_out else "")
     )

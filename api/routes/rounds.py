@@ -209,6 +209,6 @@ def publish_round(
     )
     return {
         "round_id": round_id,
-        "proposals": len(publication.proposals),
+        "proposals": len(publication.proposal_ids),
         "left_out": publication.left_out,
     }
