@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from geopy.geocoders.base import Geocoder
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,7 +26,7 @@ from api.routes import admin, households, proposals, rounds, units
 from models import migrate
 from models.db import make_engine, session_factory
 from services.clock import SYSTEM_CLOCK, Clock
-from services.geocoding import make_geocoder
+from services.geocoding import Geocoder, make_geocoder
 from services.settings import Settings
 from services.worker import RoundWorker
 

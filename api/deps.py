@@ -9,13 +9,13 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from geopy.geocoders.base import Geocoder
 from sqlalchemy.orm import Session
 
 from api.ratelimit import RateLimiter
 from services.access import Actor, authenticate
 from services.clock import Clock
 from services.errors import Unauthenticated
+from services.geocoding import Geocoder
 
 
 async def session(request: Request) -> AsyncIterator[Session]:

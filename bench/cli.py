@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "fixtures" / "example_round.json"
 TARGET_S = 0.5
 # What `solve` cannot do without: arrays, the flow solver, validation, the command line and
-# geopy's interface (the offline geocoder is one).
+# the settings (where the gazetteer is, for the example's workplace given by its commune).
 LIBRARIES = (
-    "import numpy, pydantic, pydantic_settings, typer, rich.console, geopy.geocoders; "
+    "import numpy, pydantic, pydantic_settings, typer, rich.console; "
     "from ortools.graph.python import min_cost_flow"
 )
 COMMANDS: list[tuple[str, list[str]]] = [

@@ -52,7 +52,7 @@ def results() -> dict[str, str]:
     found = {}
     for name, size, scale, policy in INSTANCES:
         document = make_round(size, size, scale, seed=size, **policy)
-        result = solve_round_text(json.dumps(document), geocoder, SYSTEM_CLOCK.today())
+        result = solve_round_text(json.dumps(document), lambda: geocoder, SYSTEM_CLOCK.today())
         result["stats"].pop("seconds", None)
         found[name] = dumps(result)
         print(f"{name}: {result['status']}, {len(result['matches'])} matches", flush=True)

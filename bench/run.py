@@ -246,7 +246,7 @@ def run_ours(
     reset_peak_memory()
     started = time.perf_counter()
     tuning = Tuning() if chains else Tuning(chaining_min_arcs_saved=2**62)
-    result = solve_round_text(text, geocoder, SYSTEM_CLOCK.today(), tuning)
+    result = solve_round_text(text, lambda: geocoder, SYSTEM_CLOCK.today(), tuning)
     json.dumps(result)
     return result, time.perf_counter() - started, peak_memory_mb()
 
@@ -293,7 +293,7 @@ def bench_instance(
 
     round_in = parse_round(text)
     instance, policy = (
-        to_instance(round_in, geocoder),
+        to_instance(round_in, lambda: geocoder),
         to_policy(round_in.policy.dated(SYSTEM_CLOCK.today())),
     )
     candidates = generate_candidates(instance, policy, UnitTable.build(instance, policy))

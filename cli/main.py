@@ -16,15 +16,17 @@ from models import ApiRole, LeaseKind
 from services.actors import SYSTEM, Actor
 from services.clock import SYSTEM_CLOCK
 from services.errors import InvalidImport, InvalidInput, NotFound
-from services.settings import Settings
 
 # Each command imports what it uses: `solve` and `--help` never load SQLAlchemy, Alembic or
-# the HTTP stack (they took most of a small round's 1.5 s).
+# the HTTP stack (they took most of a small round's 1.5 s), nor the settings when the round
+# gives coordinates.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from services.geocoding import Geocoder
     from services.imports import Imported
     from services.roundfile import PolicyIn
+    from services.settings import Settings
 
 app = typer.Typer(
     help="Match refugee households with vacant social housing units.", no_args_is_help=True
@@ -50,11 +52,20 @@ DatabaseOption = Annotated[
 ]
 
 
-def _settings(database_url: str | None) -> Settings:
+def _settings(database_url: str | None = None) -> Settings:
+    from services.settings import Settings
+
     settings = Settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
     return settings
+
+
+def _geocoder() -> Geocoder:
+    """The configured geocoder, for a round file whose places need one."""
+    from services.geocoding import make_geocoder
+
+    return make_geocoder(_settings())
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -259,7 +270,6 @@ def solve(
     ] = False,
 ) -> None:
     """Run the matcher alone on a round file (households, units, policy) and write the result."""
-    from services.geocoding import make_geocoder
     from services.roundfile import (
         InvalidRoundFile,
         dumps,
@@ -269,7 +279,7 @@ def solve(
     )
 
     if example:
-        sys.stdout.write((Settings().fixtures_dir / "example_round.json").read_text())
+        sys.stdout.write((_settings().fixtures_dir / "example_round.json").read_text())
         return
     if schema or result_schema_flag:
         sys.stdout.write(dumps(input_schema() if schema else result_schema()))
@@ -279,7 +289,7 @@ def solve(
         raise typer.Exit(2)
     text = sys.stdin.read() if str(round_file) == "-" else round_file.read_text(encoding="utf-8")
     try:
-        result = solve_round_text(text, make_geocoder(Settings()), SYSTEM_CLOCK.today())
+        result = solve_round_text(text, _geocoder, SYSTEM_CLOCK.today())
     except InvalidRoundFile as error:
         err.print("[red]Invalid round:[/red]", highlight=False)
         for path, message in error.problems:
@@ -367,7 +377,7 @@ def demo(
     from services.rounds import run_round
     from services.territories import ScopedPolicyIn
 
-    settings = Settings()
+    settings = _settings()
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "demo.sqlite3"
     database.unlink(missing_ok=True)

@@ -1,4 +1,4 @@
-"""Geocoding behind geopy's interface: an offline gazetteer by default, online ones on demand.
+"""Geocoding: an offline gazetteer by default, geopy's online geocoders on demand.
 
 The offline geocoder resolves a commune (name, postcode, or "street, postcode commune") to the
 commune's coordinates. It is deliberately commune-level: for the matcher's commute and care
@@ -15,19 +15,26 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from geopy.exc import GeocoderQueryError
-from geopy.geocoders import BANFrance, Nominatim
-from geopy.geocoders.base import Geocoder
-from geopy.location import Location
+from typing import TYPE_CHECKING, Any, Protocol
 
 from services.settings import GeocoderKind, Settings
+
+if TYPE_CHECKING:
+    from geopy.geocoders.base import Geocoder as GeopyGeocoder
 
 POSTCODE = re.compile(r"\b(\d{5})\b")
 
 
-class GeocodingError(GeocoderQueryError):  # type: ignore[misc]
+class Geocoder(Protocol):
+    """What the service needs of a geocoder. geopy is loaded only by the online ones: the
+    offline default answers without it (geopy was 0.1 s of a small `housing-match solve`)."""
+
+    def locate(self, query: str) -> tuple[float, float]:
+        """The place's latitude and longitude, or GeocodingError."""
+        ...
+
+
+class GeocodingError(ValueError):
     """A place could not be resolved; the message says why and what was close."""
 
     def __init__(self, query: str, reason: str, suggestions: list[str]) -> None:
@@ -128,27 +135,36 @@ class Gazetteer:
         return [c.label for name in names for c in self._by_name[name]]
 
 
-class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
-    """A geopy geocoder answering from the shipped gazetteer, without any network."""
+class GazetteerGeocoder:
+    """Answers from the shipped gazetteer, without any network: a commune's coordinates."""
 
     def __init__(self, gazetteer: Gazetteer) -> None:
-        super().__init__()
         self.gazetteer = gazetteer
 
-    def geocode(
-        self, query: str, *, exactly_one: bool = True, **_: Any
-    ) -> Location | list[Location]:
+    def locate(self, query: str) -> tuple[float, float]:
         commune = self.gazetteer.resolve(query)
-        location = Location(
-            f"{commune.name}, {commune.postcodes[0]}",
-            (commune.lat, commune.lon, 0.0),
-            {
-                "insee_code": commune.insee_code,
-                "postcodes": list(commune.postcodes),
-                "approximate": commune.approximate,
-            },
-        )
-        return location if exactly_one else [location]
+        return commune.lat, commune.lon
+
+
+class OnlineGeocoder:
+    """One of geopy's geocoders (BAN, Nominatim), its silences and failures as
+    GeocodingError naming the place."""
+
+    def __init__(self, geocoder: GeopyGeocoder) -> None:
+        self.geocoder = geocoder
+
+    def locate(self, query: str) -> tuple[float, float]:
+        from geopy.exc import GeopyError
+
+        try:
+            location = self.geocoder.geocode(query)
+        except GeopyError as error:
+            raise GeocodingError(
+                query, f"the geocoder failed ({type(error).__name__})", []
+            ) from error
+        if location is None:
+            raise GeocodingError(query, "no result from the geocoder", [])
+        return float(location.latitude), float(location.longitude)
 
 
 @lru_cache(maxsize=4)
@@ -159,19 +175,15 @@ def load_gazetteer(path: Path) -> Gazetteer:
 def make_geocoder(settings: Settings) -> Geocoder:
     if settings.geocoder is GeocoderKind.OFFLINE:
         return GazetteerGeocoder(load_gazetteer(settings.gazetteer_path))
+    from geopy.geocoders import BANFrance, Nominatim
+
     if settings.geocoder is GeocoderKind.BAN:
         if settings.geocoder_domain:
-            return BANFrance(domain=settings.geocoder_domain, scheme="http")
-        return BANFrance()
-    return Nominatim(
-        user_agent=settings.geocoder_user_agent,
-        domain=settings.geocoder_domain or "nominatim.openstreetmap.org",
+            return OnlineGeocoder(BANFrance(domain=settings.geocoder_domain, scheme="http"))
+        return OnlineGeocoder(BANFrance())
+    return OnlineGeocoder(
+        Nominatim(
+            user_agent=settings.geocoder_user_agent,
+            domain=settings.geocoder_domain or "nominatim.openstreetmap.org",
+        )
     )
-
-
-def locate(geocoder: Geocoder, query: str) -> tuple[float, float]:
-    """Coordinates of a place, or GeocodingError (online geocoders answer None when lost)."""
-    location = geocoder.geocode(query)
-    if location is None:
-        raise GeocodingError(query, "no result from the geocoder", [])
-    return float(location.latitude), float(location.longitude)

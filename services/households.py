@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from geopy.geocoders.base import Geocoder
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -25,6 +24,7 @@ from models import (
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
+from services.geocoding import Geocoder
 from services.imports import (
     HOUSEHOLD_EDITABLE,
     Imported,

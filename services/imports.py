@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from geopy.geocoders.base import Geocoder
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Household, HouseholdStatus, Landlord, Unit, UnitStatus, Workplace
 from services import audit
 from services.errors import InvalidImport, RowError
-from services.geocoding import GeocodingError, locate
+from services.geocoding import Geocoder, GeocodingError
 from services.records import HouseholdRecord, LandlordRecord, PlaceRecord, UnitRecord
 from services.tables import Row, path_text, read_table
 
@@ -201,7 +200,7 @@ def _geocode_place(geocoder: Geocoder, place: PlaceRecord | UnitRecord) -> tuple
         for part in (place.address and f"{place.address},", place.postcode, place.commune)
         if part
     )
-    return locate(geocoder, query)
+    return geocoder.locate(query)
 
 
 def unit_values(record: UnitRecord, position: tuple[float, float]) -> dict[str, Any]:

@@ -7,10 +7,11 @@ Places given by commune/postcode are geocoded here, before the pure core sees th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal, Self
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from geopy.geocoders.base import Geocoder
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,7 +22,9 @@ from pydantic import (
 )
 
 import matcher
-from services.geocoding import GeocodingError, locate
+
+if TYPE_CHECKING:
+    from services.geocoding import Geocoder
 
 NonNegative = Annotated[float, Field(ge=0)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
@@ -235,17 +238,22 @@ def to_policy(policy: PolicyIn) -> matcher.Policy:
     )
 
 
-def to_instance(round_in: RoundIn, geocoder: Geocoder) -> matcher.Instance:
-    """The core's instance, with every commune/postcode place geocoded (errors name the path)."""
+def to_instance(round_in: RoundIn, geocoder: Callable[[], Geocoder]) -> matcher.Instance:
+    """The core's instance, with every commune/postcode place geocoded (errors name the path).
+    The geocoder is made only if a place needs it: a round of coordinates, the usual case of
+    a script, reads no settings and no gazetteer."""
     problems: list[tuple[str, str]] = []
+    geocoder = cache(geocoder)
 
     def place(
         path: str, lat: float | None, lon: float | None, commune: str | None, postcode: str | None
     ) -> tuple[float, float]:
         if lat is not None and lon is not None:
             return lat, lon
+        from services.geocoding import GeocodingError
+
         try:
-            return locate(geocoder, " ".join(p for p in (postcode, commune) if p))
+            return geocoder().locate(" ".join(p for p in (postcode, commune) if p))
         except GeocodingError as error:
             problems.append((path, str(error)))
             return 0.0, 0.0
@@ -443,10 +451,14 @@ def _quota_effect(effect: matcher.QuotaEffect | None) -> QuotaEffectOut | None:
 
 
 def solve_round_text(
-    text: str, geocoder: Geocoder, today: date, tuning: matcher.Tuning | None = None
+    text: str,
+    geocoder: Callable[[], Geocoder],
+    today: date,
+    tuning: matcher.Tuning | None = None,
 ) -> dict[str, Any]:
     """JSON text in, result dict out: what `housing-match solve` does (a round without a
-    date is `today`'s; `tuning`: the benchmark's, to compare layouts)."""
+    date is `today`'s; the geocoder is made if a place needs one; `tuning`: the benchmark's,
+    to compare layouts)."""
     round_in = parse_round(text)
     instance = to_instance(round_in, geocoder)
     try:

@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from geopy.geocoders.base import Geocoder
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from models import ApiRole, Landlord, LeaseKind, Unit, UnitStatus
 from services import audit
 from services.access import Actor
 from services.errors import Conflict, InvalidInput, NotFound
-from services.geocoding import GeocodingError, locate
+from services.geocoding import Geocoder, GeocodingError
 from services.imports import UNIT_EDITABLE, Imported, import_units
 from services.pages import after_id, next_cursor
 from services.records import Money, UnitRecord
@@ -75,7 +74,7 @@ def _geocoded(record: UnitRecord, geocoder: Geocoder) -> tuple[float, float]:
         return record.lat, record.lon
     parts = (record.address and f"{record.address},", record.postcode, record.commune)
     try:
-        return locate(geocoder, " ".join(p for p in parts if p))
+        return geocoder.locate(" ".join(p for p in parts if p))
     except GeocodingError as error:
         raise InvalidInput("commune", str(error)) from None
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Proposal
+from services.geocoding import GazetteerGeocoder
 from services.proposals import expire_overdue
 from tests.api import STUDIO, assert_problem, auth, published_proposal
 
@@ -126,7 +127,7 @@ def test_healthz_reports_the_database(client: TestClient) -> None:
 
 
 def test_healthz_and_the_api_say_when_the_database_is_unusable(
-    geocoder: object, tmp_path: Path
+    geocoder: GazetteerGeocoder, tmp_path: Path
 ) -> None:
     """A database that exists but is not migrated: /healthz is 503 and says to upgrade. One
     that cannot be reached: /healthz is 503, and so is the API, as problem+json with
@@ -176,7 +177,7 @@ def test_reason_codes_are_documented() -> None:
     assert all(f"`{code}`" in document for code in REASONS)
 
 
-def test_unexpected_errors_leave_no_trace(geocoder: object) -> None:
+def test_unexpected_errors_leave_no_trace(geocoder: GazetteerGeocoder) -> None:
     """A bug answers 500 problem+json with a generic detail: no message, no stack trace."""
     from api.app import create_app
     from services.settings import Settings

@@ -1,13 +1,12 @@
-"""The offline geocoder: geopy's interface over the shipped Puy-de-Dome gazetteer."""
+"""The offline geocoder over the shipped Puy-de-Dome gazetteer, and the online ones."""
 
 from __future__ import annotations
 
 import csv
 
 import pytest
-from geopy.location import Location
 
-from services.geocoding import GazetteerGeocoder, GeocodingError, make_geocoder
+from services.geocoding import GazetteerGeocoder, GeocodingError, OnlineGeocoder, make_geocoder
 from services.settings import GeocoderKind, Settings
 
 
@@ -23,12 +22,11 @@ def test_gazetteer_covers_the_departement(fixtures_dir) -> None:  # type: ignore
 
 
 def test_commune_name_resolves_to_its_coordinates(geocoder: GazetteerGeocoder) -> None:
-    """A commune name gives a geopy Location at that commune (Clermont-Ferrand's centre)."""
-    location = geocoder.geocode("Clermont-Ferrand")
-    assert isinstance(location, Location)
-    assert location.latitude == pytest.approx(45.78, abs=0.02)
-    assert location.longitude == pytest.approx(3.08, abs=0.02)
-    assert location.raw["insee_code"] == "63113"
+    """A commune name gives that commune's coordinates (Clermont-Ferrand's centre)."""
+    lat, lon = geocoder.locate("Clermont-Ferrand")
+    assert lat == pytest.approx(45.78, abs=0.02)
+    assert lon == pytest.approx(3.08, abs=0.02)
+    assert geocoder.gazetteer.resolve("Clermont-Ferrand").insee_code == "63113"
 
 
 @pytest.mark.parametrize(
@@ -46,15 +44,15 @@ def test_queries_with_postcode_street_or_spelling_variants(
     geocoder: GazetteerGeocoder, query: str, insee_code: str
 ) -> None:
     """Postcodes, street prefixes, case, accents and 'St' abbreviations are understood."""
-    location = geocoder.geocode(query)
-    assert isinstance(location, Location)
-    assert location.raw["insee_code"] == insee_code
+    commune = geocoder.gazetteer.resolve(query)
+    assert commune.insee_code == insee_code
+    assert geocoder.locate(query) == (commune.lat, commune.lon)
 
 
 def test_unknown_name_lists_the_closest_known(geocoder: GazetteerGeocoder) -> None:
     """A misspelt commune is refused, naming the communes it was probably meant to be."""
     with pytest.raises(GeocodingError) as caught:
-        geocoder.geocode("Clermon-Ferand")
+        geocoder.locate("Clermon-Ferand")
     assert "unknown commune" in str(caught.value)
     assert any(s.startswith("Clermont-Ferrand") for s in caught.value.suggestions)
 
@@ -62,7 +60,7 @@ def test_unknown_name_lists_the_closest_known(geocoder: GazetteerGeocoder) -> No
 def test_postcode_shared_by_several_communes_is_ambiguous(geocoder: GazetteerGeocoder) -> None:
     """A postcode alone that covers several communes is refused, listing them."""
     with pytest.raises(GeocodingError) as caught:
-        geocoder.geocode("63260")
+        geocoder.locate("63260")
     assert "several communes" in caught.value.reason
     assert any(s.startswith("Aigueperse") for s in caught.value.suggestions)
 
@@ -70,11 +68,34 @@ def test_postcode_shared_by_several_communes_is_ambiguous(geocoder: GazetteerGeo
 def test_postcode_outside_the_gazetteer_is_refused(geocoder: GazetteerGeocoder) -> None:
     """A postcode the gazetteer does not know is an error, not a guess."""
     with pytest.raises(GeocodingError, match="unknown postcode 75001"):
-        geocoder.geocode("75001 Paris")
+        geocoder.locate("75001 Paris")
 
 
 def test_online_geocoders_are_selectable_without_network() -> None:
     """The setting picks geopy's BANFrance or Nominatim (constructed, not called)."""
-    assert type(make_geocoder(Settings(geocoder=GeocoderKind.BAN))).__name__ == "BANFrance"
-    assert type(make_geocoder(Settings(geocoder=GeocoderKind.NOMINATIM))).__name__ == "Nominatim"
+    for kind, name in ((GeocoderKind.BAN, "BANFrance"), (GeocoderKind.NOMINATIM, "Nominatim")):
+        online = make_geocoder(Settings(geocoder=kind))
+        assert isinstance(online, OnlineGeocoder)
+        assert type(online.geocoder).__name__ == name
     assert isinstance(make_geocoder(Settings()), GazetteerGeocoder)
+
+
+class Silent:
+    """A geopy geocoder that finds nothing, or fails as a network does."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.failure = failure
+
+    def geocode(self, query: str) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+
+def test_an_online_geocoders_silence_or_failure_names_the_place() -> None:
+    """No answer, or a timeout, is a GeocodingError about the place, not a crash."""
+    from geopy.exc import GeocoderTimedOut
+
+    with pytest.raises(GeocodingError, match="'Nowhere': no result from the geocoder"):
+        OnlineGeocoder(Silent()).locate("Nowhere")
+    with pytest.raises(GeocodingError, match=r"'Riom': the geocoder failed \(GeocoderTimedOut\)"):
+        OnlineGeocoder(Silent(GeocoderTimedOut("slow"))).locate("Riom")
