@@ -336,7 +336,8 @@ def test_a_round_is_exported_as_xlsx_and_csv(tmp_path: Path) -> None:
 
 def test_solve_loads_no_database_web_or_quota_library() -> None:
     """`housing-match solve` of a round without the quota imports neither SQLAlchemy, Alembic
-    nor the API, nor the quota's CP-SAT and HiGHS: they were most of its time."""
+    nor the API, nor the quota's CP-SAT and HiGHS: they were most of its time; nor geopy, as
+    the offline gazetteer places the example's workplace."""
     probe = (
         "import sys\n"
         "from cli.main import app\n"
@@ -346,7 +347,7 @@ def test_solve_loads_no_database_web_or_quota_library() -> None:
         "except SystemExit:\n"
         "    pass\n"
         "heavy = ('sqlalchemy', 'alembic', 'fastapi', 'ortools.sat.python.cp_model', 'highspy',\n"
-        "         'pylmcf')\n"
+        "         'pylmcf', 'geopy')\n"
         "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
     )
     root = Path(__file__).resolve().parent.parent
