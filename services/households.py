@@ -35,6 +35,7 @@ from services.imports import (
 )
 from services.pages import after_id, next_cursor
 from services.records import HouseholdRecord, NeedsRecord, PlaceRecord
+from services.territories import NO_TERRITORY
 
 
 class HouseholdChanges(BaseModel):
@@ -162,9 +163,12 @@ def list_households(
     status: HouseholdStatus | None = None,
     urgent: bool | None = None,
     reference_contains: str | None = None,
+    territory: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[Sequence[Household], str | None]:
+    """Households in id order; `territory` a département, or NO_TERRITORY for those that
+    no scoped round reads."""
     actor.require(ApiRole.COORDINATOR)
     query = (
         select(Household)
@@ -179,8 +183,21 @@ def list_households(
         query = query.where(Household.urgent == urgent)
     if reference_contains:
         query = query.where(Household.reference.contains(reference_contains, autoescape=True))
+    if territory == NO_TERRITORY:
+        query = query.where(Household.territory.is_(None))
+    elif territory is not None:
+        query = query.where(Household.territory == territory)
     rows = session.scalars(query).all()
     return rows[:limit], next_cursor(rows, limit)
+
+
+def territories_in_use(session: Session, actor: Actor) -> list[str]:
+    """The départements that follow at least one household, for a filter to offer."""
+    actor.require(ApiRole.COORDINATOR)
+    found = session.scalars(
+        select(Household.territory).where(Household.territory.is_not(None)).distinct()
+    )
+    return sorted(code for code in found if code is not None)
 
 
 def update_household(

@@ -33,6 +33,10 @@ def _as_written(code: object) -> object:
 Departement = Annotated[
     str, BeforeValidator(_as_written), Field(pattern=DEPARTEMENT_PATTERN, examples=["63"])
 ]
+# What a filter of households writes for "followed by no département yet" (households stored
+# before territories existed, or imported without one): no scoped round reads them.
+NO_TERRITORY = "none"
+TERRITORY_FILTER_PATTERN = DEPARTEMENT_PATTERN.replace("^(", f"^({NO_TERRITORY}|")
 # Corsica's postcodes start 20 in both départements: 200xx-201xx are Corse-du-Sud.
 CORSICA_POSTCODE_PREFIXES = {"2A": ("200", "201"), "2B": ("202", "203", "204", "205", "206")}
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.schemas import HOUSEHOLD_EXAMPLE
 from models import AuditEvent
-from tests.api import assert_problem, auth
+from tests.api import SINGLE, assert_problem, auth
 
 
 def created(client: TestClient, keys: dict[str, str]) -> dict[str, object]:
@@ -83,3 +83,24 @@ def test_a_households_territory_is_given_and_changed(
     refused = client.patch(path, json={"territory": "20"}, headers=auth(keys, "coordinator"))
     assert "body.territory" in [e["field"] for e in assert_problem(refused, 422)["errors"]]
     assert client.get(path, headers=auth(keys, "coordinator")).json()["territory"] == "01"
+
+
+def test_households_are_listed_by_territory(client: TestClient, keys: dict[str, str]) -> None:
+    """A département's households, or those followed by none (no scoped round reads them);
+    a code that is no département is a 422 naming the parameter."""
+    for reference, territory in [("HH-63", "63"), ("HH-03", "03"), ("HH-0", None)]:
+        body = SINGLE | {"reference": reference, "territory": territory}
+        created = client.post("/v1/households", json=body, headers=auth(keys, "coordinator"))
+        assert created.status_code == 201, created.text
+
+    def listed(territory: str) -> list[str]:
+        page = client.get(
+            "/v1/households", params={"territory": territory}, headers=auth(keys, "coordinator")
+        )
+        assert page.status_code == 200, page.text
+        return [h["reference"] for h in page.json()["items"]]
+
+    assert listed("63") == ["HH-63"]
+    assert listed("none") == ["HH-0"]
+    refused = client.get("/v1/households?territory=20", headers=auth(keys, "coordinator"))
+    assert "query.territory" in [e["field"] for e in assert_problem(refused, 422)["errors"]]

@@ -459,3 +459,18 @@ def test_a_household_record_shows_refusals_and_exclusions(
     exclusions = re.search(r'<ul id="exclusions">(.*?)</ul>', record, re.S)
     assert exclusions is not None
     assert "Dome Habitat/LOT-S" in exclusions.group(1)
+
+
+def test_households_are_filtered_by_territory(client: TestClient, keys: dict[str, str]) -> None:
+    """The filter offers the départements in use and "none"; each shows its households."""
+    for reference, territory in [("HH-63", "63"), ("HH-03", "03"), ("HH-0", None)]:
+        body = SINGLE | {"reference": reference, "territory": territory}
+        client.post("/v1/households", json=body, headers=auth(keys, "coordinator"))
+    signed_in(client, keys, "coordinator")
+    page = client.get("/ui/households", params={"territory": "none"}).text
+    offered = page.split('id="territory"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w*)"', offered) == ["", "03", "63", "none"]
+    assert '<option value="none" selected>' in offered
+    assert "HH-0<" in page
+    assert "HH-63" not in page
+    assert "HH-03" in client.get("/ui/households", params={"territory": "03"}).text

@@ -15,6 +15,7 @@ from models import HouseholdStatus
 from services import admin, households, proposals, templates
 from services.errors import Conflict, InvalidImport, InvalidInput
 from services.imports import HOUSEHOLD_EDITABLE
+from services.territories import NO_TERRITORY
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -27,10 +28,17 @@ def household_list(
     status: HouseholdStatus | None = HouseholdStatus.WAITING,
     urgent: bool | None = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
+    territory: Annotated[str | None, Query(max_length=4)] = None,
     cursor: str | None = None,
 ) -> Response:
     page, next_cursor = households.list_households(
-        db, who.actor, status=status, urgent=urgent, reference_contains=q, cursor=cursor
+        db,
+        who.actor,
+        status=status,
+        urgent=urgent,
+        reference_contains=q,
+        territory=territory or None,
+        cursor=cursor,
     )
     return render(
         request,
@@ -41,6 +49,9 @@ def household_list(
         status=status,
         urgent=urgent,
         q=q or "",
+        territory=territory or "",
+        territories=households.territories_in_use(db, who.actor),
+        no_territory=NO_TERRITORY,
         statuses=list(HouseholdStatus),
     )
 

@@ -27,6 +27,7 @@ from api.schemas import (
 from models import HouseholdStatus
 from services import erasure, households
 from services.records import HouseholdRecord
+from services.territories import TERRITORY_FILTER_PATTERN
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such household")}
@@ -57,11 +58,19 @@ def list_households(
     actor: CurrentActor,
     status: HouseholdStatus | None = None,
     urgent: bool | None = None,
+    territory: Annotated[
+        str | None,
+        Query(
+            pattern=TERRITORY_FILTER_PATTERN,
+            description="The département that follows them (63, 2A, 974), or `none`: those "
+            "no round scoped to a territory reads",
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     page, next_cursor = households.list_households(
-        db, actor, status=status, urgent=urgent, cursor=cursor, limit=limit
+        db, actor, status=status, urgent=urgent, territory=territory, cursor=cursor, limit=limit
     )
     return HouseholdPage(
         items=[HouseholdOut.model_validate(h) for h in page], next_cursor=next_cursor
