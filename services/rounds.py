@@ -225,9 +225,16 @@ def compute_round(
     policy = to_policy(policy_in)
     policy = replace(policy, excluded_pairs=policy.excluded_pairs | snapshot.excluded_pairs)
     result = matcher.solve(snapshot.instance, with_overrides(session, policy, snapshot), on_phase)
-    return Solved(
-        result_to_json(result), {"households": snapshot.households, "units": snapshot.units}
-    )
+    document = result_to_json(result)
+    if policy_in.territory is not None and (
+        empty := policy_in.territory.communes_without_units(
+            unit.commune for unit in snapshot.instance.units
+        )
+    ):
+        document["notes"].append(
+            "territory: no vacant unit in " + ", ".join(empty) + " (communes are matched by name)"
+        )
+    return Solved(document, {"households": snapshot.households, "units": snapshot.units})
 
 
 def store_result(session: Session, match_round: MatchRound, solved: Solved, now: datetime) -> None:

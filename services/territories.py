@@ -10,7 +10,7 @@ scoped, and in no scoped round.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -68,6 +68,12 @@ class TerritoryIn(BaseModel):
         """'63, 03 (Clermont-Ferrand, Aubière)': the territory as a report names it."""
         communes = f" ({', '.join(self.communes)})" if self.communes else ""
         return ", ".join(self.departements) + communes
+
+    def communes_without_units(self, communes_read: Iterable[str]) -> list[str]:
+        """The listed communes where a round read no vacant unit: a name misspelt, or a
+        commune with nothing to offer today; the round says so rather than stay silent."""
+        read = {normalise_commune(name) for name in communes_read}
+        return [name for name in self.communes if normalise_commune(name) not in read]
 
     def in_communes(self) -> Callable[[str], bool]:
         """Whether a unit of the départements, in a commune of that name, is in the

@@ -194,3 +194,18 @@ def test_publishing_moves_exactly_the_matched_rows_on(
     proposed_units = {read["units"][m["unit"]][0] for m in matches}
     for unit in session.scalars(select(Unit)):
         assert (unit.status == UnitStatus.PROPOSED) == (unit.id in proposed_units)
+
+
+def test_a_listed_commune_without_units_is_named_in_the_notes(session: Session) -> None:
+    """A misspelt commune selects no unit: the round says so instead of staying silent."""
+    _two_territories(session)
+    territory = {"departements": ["63"], "communes": ["Clermont-Ferrand", "Clermont-Ferand"]}
+    policy = ScopedPolicyIn.model_validate({"round_date": "2026-12-01", "territory": territory})
+    match_round = run_round(session, policy, "test", CLOCK)
+    assert match_round.result is not None
+    assert match_round.result["notes"][-1] == (
+        "territory: no vacant unit in Clermont-Ferand (communes are matched by name)"
+    )
+    everywhere = run_round(session, POLICY, "test", CLOCK)
+    assert everywhere.result is not None
+    assert not any(note.startswith("territory") for note in everywhere.result["notes"])

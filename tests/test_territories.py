@@ -69,3 +69,13 @@ def test_a_scoped_policy_is_stored_and_read_back() -> None:
     policy = ScopedPolicyIn.model_validate({"territory": {"departements": ["63"]}})
     stored = policy.model_dump(mode="json")
     assert ScopedPolicyIn.model_validate(stored).territory == TerritoryIn(departements=["63"])
+
+
+def test_the_listed_communes_without_units_are_found() -> None:
+    """Compared as names are, case and hyphens aside; a territory without communes lacks none."""
+    narrowed = TerritoryIn(departements=["63"], communes=["Riom", "Volvic", "Clermont-Ferand"])
+    assert narrowed.communes_without_units(["riom", "Clermont-Ferrand"]) == [
+        "Volvic",
+        "Clermont-Ferand",
+    ]
+    assert TerritoryIn(departements=["63"]).communes_without_units([]) == []

@@ -150,6 +150,7 @@ def round_page(
         published=request.query_params.get("published"),
         left_out=request.query_params.get("left_out"),
         territory=ScopedPolicyIn.model_validate(match_round.policy).territory,
+        notes=result.get("notes", []),
     )
 
 
