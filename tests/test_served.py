@@ -18,7 +18,7 @@ import schemathesis
 from sqlalchemy import select, text
 
 from bench.instances import api_records, make_round
-from models import ApiRole, Landlord, Unit, migrate
+from models import ApiRole, Landlord, MatchRound, Unit, migrate
 from models.db import make_engine, session_factory
 from services.access import create_key
 from tests.api import problems_of
@@ -225,6 +225,24 @@ def test_concurrent_publishes_publish_once(served: Served) -> None:
     assert (
         len({p["unit_id"] for p in proposals}) == len({p["household_id"] for p in proposals}) == 20
     )
+
+
+def test_a_result_is_streamed_from_postgresql_as_stored(served: Served) -> None:
+    """The served JSON result is the stored document, read in chunks from one REPEATABLE
+    READ transaction of its own (the request's has ended when the body streams)."""
+    round_id = queue_and_solve(served, households=20, units=20)
+    with httpx.Client(base_url=served.url, headers=served.coordinator) as client:
+        response = client.get(f"/v1/rounds/{round_id}/result")
+    assert response.status_code == 200
+    engine = make_engine(served.database_url)
+    try:
+        with session_factory(engine)() as session:
+            stored = session.get(MatchRound, round_id)
+            assert stored is not None
+            assert response.json() == stored.result
+    finally:
+        engine.dispose()
+    assert response.json()["stats"]["households"] == 20
 
 
 def test_edits_racing_a_publish_get_an_answer_not_an_error(served: Served) -> None:
