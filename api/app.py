@@ -25,6 +25,7 @@ from api.ratelimit import RateLimiter
 from api.routes import admin, households, proposals, rounds, units
 from models import migrate
 from models.db import make_engine, session_factory
+from services.access import KeyCache
 from services.clock import SYSTEM_CLOCK, Clock
 from services.geocoding import Geocoder, make_geocoder
 from services.settings import Settings
@@ -90,6 +91,7 @@ def create_app(
     app.state.failed_authentications = RateLimiter(
         settings.failed_authentications_per_minute, "failed authentications from this address"
     )
+    app.state.keys = KeyCache(settings.key_cache_seconds)
     app.state.expensive_requests = RateLimiter(
         settings.expensive_requests_per_minute,
         "rounds, imports and publications for this key",

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.ratelimit import RateLimiter
-from services.access import Actor, authenticate
+from services.access import Actor, KeyCache, authenticate
 from services.clock import Clock
 from services.errors import Unauthenticated
 from services.geocoding import Geocoder
@@ -50,21 +50,28 @@ async def _finish(db: Session, *, commit: bool) -> None:
 DbSession = Annotated[Session, Depends(session, scope="function")]
 
 
-def actor(
+async def actor(
     request: Request,
     db: DbSession,
     authorization: Annotated[str | None, Header(description="Bearer API key")] = None,
 ) -> Actor:
     """The key's holder. A client address that failed too often is refused (429) before its
-    key is even looked up, whatever key it sends, until its limit refills."""
+    key is even looked up, whatever key it sends, until its limit refills. Async: a key seen
+    lately (services/access.py KeyCache) costs no trip to the threadpool or the database."""
     failures: RateLimiter = request.app.state.failed_authentications
     client = request.client.host if request.client else "unknown"
     failures.check(client)
+    keys: KeyCache = request.app.state.keys
+    if (known := keys.get(authorization)) is not None:
+        return known
     try:
-        return authenticate(db, authorization)
+        found = await run_in_threadpool(authenticate, db, authorization)
     except Unauthenticated:
         failures.spend(client)
         raise
+    assert authorization is not None  # it authenticated
+    keys.put(authorization, found)
+    return found
 
 
 CurrentActor = Annotated[Actor, Depends(actor)]

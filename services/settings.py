@@ -41,3 +41,7 @@ class Settings(BaseSettings):
     expensive_requests_per_minute: int = 20  # rounds, imports, publishing, per key, then 429
     # Requests a serve process works on at once; the others wait their turn (api/limits.py).
     concurrent_requests: int = Field(default=8, ge=1, le=100)
+    # A key is looked up in the database at most this often by each serve process, so a key
+    # revoked on the command line or by another process still works this long (0: never
+    # kept; services/access.py KeyCache).
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=300)

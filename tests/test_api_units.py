@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, Unit
-from services.access import revoke_key
+from services.access import KeyCache, revoke_key
 from tests.api import assert_problem, auth
 from tests.factories import CLOCK
 
@@ -70,11 +70,21 @@ def test_missing_or_unknown_key(client: TestClient, headers: dict[str, str], sta
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_revoked_key_is_refused(client: TestClient, keys: dict[str, str], session: Session) -> None:
-    """A revoked key stops working on the next request."""
+def test_a_key_revoked_elsewhere_is_refused_once_its_cache_entry_expires(
+    client: TestClient, keys: dict[str, str], session: Session
+) -> None:
+    """Revoked in the database (the command line, another server process), a key this
+    process has just seen still works until `key_cache_seconds` have passed, then never."""
+    elapsed = [0.0]
+    client.app.state.keys = KeyCache(5.0, monotonic=lambda: elapsed[0])  # type: ignore[attr-defined]
     assert client.get("/v1/units", headers=auth(keys, "dome")).status_code == 200
     revoke_key(session, keys["dome"].split()[1][:10], CLOCK.now())
     session.commit()
+    elapsed[0] = 4.9
+    assert client.get("/v1/units", headers=auth(keys, "dome")).status_code == 200
+    elapsed[0] = 5.0
+    assert_problem(client.get("/v1/units", headers=auth(keys, "dome")), 401)
+    elapsed[0] = 60.0
     assert_problem(client.get("/v1/units", headers=auth(keys, "dome")), 401)
 
 

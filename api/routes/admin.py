@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from api.deps import AppClock, CurrentActor, DbSession
 from api.routes.openapi import CONFLICT, PROBLEMS
@@ -19,7 +19,7 @@ from api.schemas import (
 )
 from models import ApiRole
 from services import admin
-from services.access import create_key, revoke_key
+from services.access import KeyCache, create_key, revoke_key
 from services.records import LandlordRecord
 
 router = APIRouter(tags=["administration"])
@@ -92,11 +92,16 @@ def list_keys(db: DbSession, actor: CurrentActor) -> Any:
     responses={**PROBLEMS, **NOT_FOUND},
     summary="Revoke an API key",
 )
-def revoke(prefix: str, db: DbSession, actor: CurrentActor, clock: AppClock) -> Any:
+def revoke(
+    prefix: str, request: Request, db: DbSession, actor: CurrentActor, clock: AppClock
+) -> Any:
+    """Refused from the next request on by this server process, within the setting
+    `key_cache_seconds` by the others."""
     actor.require(ApiRole.ADMIN)
-    return KeyOut.model_validate(
-        revoke_key(db, prefix, clock.now(), by=f"{actor.role}:{actor.name}")
-    )
+    revoked = revoke_key(db, prefix, clock.now(), by=f"{actor.role}:{actor.name}")
+    keys: KeyCache = request.app.state.keys
+    keys.forget(prefix)
+    return KeyOut.model_validate(revoked)
 
 
 @router.get("/v1/audit", response_model=AuditPage, responses=PROBLEMS, summary="Audit trail")
