@@ -52,7 +52,7 @@ def create_app(
         if make_url(settings.database_url).get_backend_name() == "sqlite"
         else {"pool_size": settings.concurrent_requests + 2, "max_overflow": 0}
     )
-    engine = make_engine(settings.database_url, pool_pre_ping=True, **pool)
+    engine = make_engine(settings.database_url, ping_idle_after_s=1.0, **pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
