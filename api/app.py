@@ -97,7 +97,6 @@ def create_app(
         "rounds, imports and publications for this key",
     )
     add_exception_handlers(app, page_error=error_page)
-    add_pages(app)
     app.add_middleware(Admission, settings.concurrent_requests)
     app.add_middleware(
         BodyLimit,
@@ -109,6 +108,8 @@ def create_app(
     app.include_router(rounds.router)
     app.include_router(proposals.router)
     app.include_router(admin.router)
+    # After the API: a request is matched against the routes in order, and most are the API's.
+    add_pages(app)
 
     expected_revision = migrate.head()
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from api.ratelimit import RateLimiter
@@ -33,6 +36,12 @@ async def session(request: Request) -> AsyncIterator[Session]:
 
 
 async def _finish(db: Session, *, commit: bool) -> None:
+    if commit and not db.in_transaction():
+        # The route committed in its own thread (UnitOfWork): no connection is held, so
+        # closing does no I/O and needs no trip to the threadpool.
+        db.close()
+        return
+
     def finish() -> None:
         with db:  # closing rolls back what is not committed and gives the connection back
             if commit:
@@ -48,6 +57,32 @@ async def _finish(db: Session, *, commit: bool) -> None:
 # units, and 3 of 400 reads right after a 201 got 404). A failed commit is an error
 # response, never a 201.
 DbSession = Annotated[Session, Depends(session, scope="function")]
+
+
+class UnitOfWork(APIRoute):
+    """A route whose transaction commits at the end of the route itself, in its thread.
+
+    The `session` dependency would commit after the route returns, in a trip to the
+    threadpool of its own: a tenth of a short request's server time. Committing where the
+    route ran saves that trip; the dependency then only closes the session (no I/O), and
+    still rolls back if the route raised. Async routes are left as they are."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the parameters of the route it wraps
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session) and value.in_transaction():
+                value.commit()
+        return result
+
+    return run
 
 
 async def actor(

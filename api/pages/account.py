@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.deps import AppClock, DbSession
+from api.deps import AppClock, DbSession, UnitOfWork
 from api.pages.base import COOKIE, Checked, Person, redirect, render
 from api.ratelimit import RateLimiter
 from models import ApiRole
@@ -15,7 +15,7 @@ from services import dashboard
 from services.errors import Unauthenticated
 from services.web_sessions import LANGUAGES, SESSION_HOURS, set_language, sign_in, sign_out
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import DbSession
+from api.deps import DbSession, UnitOfWork
 from api.pages.base import Coordinator, render
 from services import admin
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 ENTITIES = ("household", "unit", "proposal", "match_round", "landlord", "api_key")
 
 

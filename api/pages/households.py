@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from api.deps import CurrentGeocoder, DbSession, RowId
+from api.deps import CurrentGeocoder, DbSession, RowId, UnitOfWork
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
 from api.pages.records import field_for, form_fields, form_page, parse
 from api.pages.text import TEXT
@@ -17,7 +17,7 @@ from services.errors import Conflict, InvalidImport, InvalidInput
 from services.imports import HOUSEHOLD_EDITABLE
 from services.territories import NO_TERRITORY
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 
 
 @router.get("/households")

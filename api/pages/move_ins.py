@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from api.deps import DbSession, RowId
+from api.deps import DbSession, RowId, UnitOfWork
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
 from api.pages.records import form_fields
 from models import MoveInChecklist
 from services import households
 from services.errors import InvalidInput
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 
 
 @router.get("/move-ins")

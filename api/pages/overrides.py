@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.deps import DbSession, RowId
+from api.deps import DbSession, RowId, UnitOfWork
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
 from models import OverrideKind
 from services import overrides
 from services.errors import Conflict, InvalidInput
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 Field = Annotated[str, Form(max_length=300)]
 
 

@@ -9,14 +9,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.deps import AppClock, DbSession, RowId
+from api.deps import AppClock, DbSession, RowId, UnitOfWork
 from api.pages.base import Checked, Person, coordinator, landlord, redirect, render
 from api.schemas import ReasonText
 from models import ApiRole, ProposalStatus
 from services import proposals
 from services.reasons import Side, codes_for, label
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 Text = Annotated[ReasonText | None, Form()]
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.deps import AppClock, DbSession, RowId
+from api.deps import AppClock, DbSession, RowId, UnitOfWork
 from api.pages.base import Checked, Coordinator, coordinator, redirect, render
 from api.pages.records import form_fields
 from api.routes.rounds import REPORT_POLICY, XLSX
@@ -20,7 +20,7 @@ from services.roundfile import PolicyIn, WeightsIn
 from services.territories import ScopedPolicyIn
 from services.web_sessions import Language
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 
 # The policy's parameters a round form offers, in order; each shows PolicyIn's default.
 POLICY_FIELDS = (

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from api.deps import AppClock, CurrentGeocoder, DbSession, RowId
+from api.deps import AppClock, CurrentGeocoder, DbSession, RowId, UnitOfWork
 from api.pages.base import Checked, Landlord, Person, coordinator, landlord, redirect, render
 from api.pages.records import form_fields, form_page, parse
 from api.pages.text import TEXT
@@ -18,7 +18,7 @@ from services import admin, audit, maps, templates, units
 from services.errors import Conflict, InvalidImport, InvalidInput
 from services.units import UnitChanges, UnitDefaults, UnitFilter
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UnitOfWork)
 
 
 # The map draws at most this many units of the filter (the table pages through them all).

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from api.deps import AppClock, CurrentActor, DbSession
+from api.deps import AppClock, CurrentActor, DbSession, UnitOfWork
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     AuditPage,
@@ -22,7 +22,7 @@ from services import admin
 from services.access import KeyCache, create_key, revoke_key
 from services.records import LandlordRecord
 
-router = APIRouter(tags=["administration"])
+router = APIRouter(tags=["administration"], route_class=UnitOfWork)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("Not found")}
 
 

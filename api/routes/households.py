@@ -12,6 +12,7 @@ from api.deps import (
     DbSession,
     Expensive,
     RowId,
+    UnitOfWork,
     UploadedFile,
 )
 from api.routes.openapi import CONFLICT, PROBLEMS, import_body
@@ -29,7 +30,7 @@ from services import erasure, households
 from services.records import HouseholdRecord
 from services.territories import TERRITORY_FILTER_PATTERN
 
-router = APIRouter(prefix="/v1/households", tags=["households"])
+router = APIRouter(prefix="/v1/households", tags=["households"], route_class=UnitOfWork)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such household")}
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from api.deps import AppClock, CurrentActor, DbSession, RowId
+from api.deps import AppClock, CurrentActor, DbSession, RowId, UnitOfWork
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import (
     CommissionDecision,
@@ -19,7 +19,7 @@ from models import ProposalStatus
 from services import proposals
 from services.proposals import ProposalForCoordinator, ProposalForLandlord
 
-router = APIRouter(prefix="/v1/proposals", tags=["proposals"])
+router = APIRouter(prefix="/v1/proposals", tags=["proposals"], route_class=UnitOfWork)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such proposal among yours")}
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from api.deps import AppClock, CurrentActor, DbSession, Expensive, RowId
+from api.deps import AppClock, CurrentActor, DbSession, Expensive, RowId, UnitOfWork
 from api.routes.openapi import CONFLICT, PROBLEMS
 from api.schemas import RoundOut, RoundPage, problem
 from models import MatchRound, RoundStatus
@@ -17,7 +17,7 @@ from services.clock import Clock
 from services.errors import Conflict
 from services.territories import ScopedPolicyIn
 
-router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
+router = APIRouter(prefix="/v1/rounds", tags=["rounds"], route_class=UnitOfWork)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such round")}
 
 

@@ -14,6 +14,7 @@ from api.deps import (
     DbSession,
     Expensive,
     RowId,
+    UnitOfWork,
     UploadedFile,
 )
 from api.routes.openapi import CONFLICT, PROBLEMS, import_body
@@ -24,7 +25,7 @@ from services.idempotency import remember, replay_or_claim
 from services.records import UnitRecord
 from services.units import UnitDefaults
 
-router = APIRouter(prefix="/v1/units", tags=["units"])
+router = APIRouter(prefix="/v1/units", tags=["units"], route_class=UnitOfWork)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such unit among yours")}
 
