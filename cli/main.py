@@ -328,9 +328,11 @@ def serve(
     if settings.database_url.startswith("sqlite"):
         err.print("several server processes need PostgreSQL (SQLite has one writer)")
         raise typer.Exit(2)
+    from cli.serving import serve_processes
+
     # Each process builds its own app from the environment (DATABASE_URL comes first).
     os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    serve_processes("api.app:create_app", host, port, workers)
 
 
 @app.command()

@@ -9,9 +9,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+
+from models import ApiRole, Landlord, migrate
+from models.db import make_engine, session_factory
+from services.access import create_key
+from tests.conftest import EmptyDatabase
 
 # A round whose worker is silent this long fails: over the worker's 5 s heartbeat, short
 # enough for a test to see a killed round reaped.
@@ -25,6 +33,7 @@ class Served:
     database_url: str
     landlord: dict[str, str]  # headers of a landlord key
     coordinator: dict[str, str]
+    processes: int = 1  # serve --workers
     url: str = ""
     process: subprocess.Popen[bytes] | None = None
 
@@ -36,7 +45,10 @@ class Served:
             "HOUSING_MATCH_ROUND_STALE_AFTER_S": STALE_AFTER_S,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "cli.main", "serve"),
+                *("--port", str(port), "--workers", str(self.processes)),
+            ],
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -65,3 +77,34 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def served_on_postgresql(tmp_path: Path, processes: int = 1) -> Iterator[Served]:
+    """A migrated PostgreSQL schema with a landlord's and a coordinator's key, and
+    `housing-match serve` on it (with its round worker)."""
+    database = EmptyDatabase("postgresql", tmp_path)
+    try:
+        migrate.upgrade(database.url)
+        engine = make_engine(database.url)
+        with session_factory(engine)() as session, session.begin():
+            session.add(Landlord(name="Dome Habitat"))
+            session.flush()
+            token = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
+            coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
+        engine.dispose()
+        server = Served(
+            database.url,
+            {"Authorization": f"Bearer {token}"},
+            {"Authorization": f"Bearer {coordinator}"},
+            processes=processes,
+        )
+        try:
+            server.start()
+            yield server
+        finally:
+            if server.process is not None:
+                server.process.kill()
+                server.process.wait()
+    finally:
+        database.drop()

@@ -18,12 +18,10 @@ import schemathesis
 from sqlalchemy import select, text
 
 from bench.instances import api_records, make_round
-from models import ApiRole, Landlord, MatchRound, Unit, migrate
+from models import MatchRound, Unit
 from models.db import make_engine, session_factory
-from services.access import create_key
 from tests.api import problems_of
-from tests.conftest import EmptyDatabase
-from tests.served import Served
+from tests.served import Served, served_on_postgresql
 
 UNIT = {
     "commune": "Riom",
@@ -39,32 +37,8 @@ UNIT = {
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    """A migrated PostgreSQL schema with a landlord's and a coordinator's key, and
-    `housing-match serve` on it (with its round worker)."""
-    database = EmptyDatabase("postgresql", tmp_path)
-    try:
-        migrate.upgrade(database.url)
-        engine = make_engine(database.url)
-        with session_factory(engine)() as session, session.begin():
-            session.add(Landlord(name="Dome Habitat"))
-            session.flush()
-            token = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
-            coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
-        engine.dispose()
-        server = Served(
-            database.url,
-            {"Authorization": f"Bearer {token}"},
-            {"Authorization": f"Bearer {coordinator}"},
-        )
-        try:
-            server.start()
-            yield server
-        finally:
-            if server.process is not None:
-                server.process.kill()
-                server.process.wait()
-    finally:
-        database.drop()
+    with served_on_postgresql(tmp_path) as server:
+        yield server
 
 
 def stored_references(database_url: str) -> set[str]:
