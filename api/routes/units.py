@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 
 from api.deps import (
     AppClock,
@@ -28,6 +29,7 @@ from services.units import UnitDefaults
 router = APIRouter(prefix="/v1/units", tags=["units"], route_class=UnitOfWork)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such unit among yours")}
+UNITS = TypeAdapter(list[UnitOut])
 
 
 UnitBody = Annotated[UnitRecord, Body(openapi_examples={"T3": {"value": UNIT_EXAMPLE}})]
@@ -76,7 +78,9 @@ def list_units(
     page, next_cursor = units.list_units(
         db, actor, status=status, commune=commune, cursor=cursor, limit=limit
     )
-    return UnitPage(items=[UnitOut.model_validate(u) for u in page], next_cursor=next_cursor)
+    return UnitPage(
+        items=UNITS.validate_python([u._asdict() for u in page]), next_cursor=next_cursor
+    )
 
 
 @router.post(
