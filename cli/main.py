@@ -146,7 +146,7 @@ def keys_revoke(
     prefix: Annotated[str, typer.Argument(help="The key's prefix, as `keys list` shows it")],
     database_url: DatabaseOption = None,
 ) -> None:
-    """Revoke an API key: it is refused from the next request on."""
+    """Revoke an API key: running servers refuse it within HOUSING_MATCH_KEY_CACHE_SECONDS."""
     from models.db import transaction
     from services.access import revoke_key
 
@@ -158,7 +158,10 @@ def keys_revoke(
     except NotFound as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    out.print(f"key {prefix} revoked")
+    out.print(
+        f"key {prefix} revoked: running servers refuse it within "
+        f"{settings.key_cache_seconds:g} s"
+    )
 
 
 @keys_app.command("list")

@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     round_stale_after_s: float = 60.0  # a running round whose worker is silent this long fails
     expensive_requests_per_minute: int = 20  # rounds, imports, publishing, per key, then 429
     # Requests a serve process works on at once; the others wait their turn (api/limits.py).
-    concurrent_requests: int = Field(default=8, ge=1, le=100)
+    # Python runs one thread at a time: 4 overlap their database waits, more only share the
+    # CPU and lengthen every request (p99 of a page at 500/s: 8 gave 124-169 ms, 4 83-95 ms).
+    concurrent_requests: int = Field(default=4, ge=1, le=100)
     # A key is looked up in the database at most this often by each serve process, so a key
     # revoked on the command line or by another process still works this long (0: never
     # kept; services/access.py KeyCache).
