@@ -159,8 +159,7 @@ def keys_revoke(
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
     out.print(
-        f"key {prefix} revoked: running servers refuse it within "
-        f"{settings.key_cache_seconds:g} s"
+        f"key {prefix} revoked: running servers refuse it within {settings.key_cache_seconds:g} s"
     )
 
 
