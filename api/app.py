@@ -50,7 +50,10 @@ def create_app(
     pool: dict[str, Any] = (
         {}
         if make_url(settings.database_url).get_backend_name() == "sqlite"
-        else {"pool_size": settings.concurrent_requests + 2, "max_overflow": 0}
+        else {
+            "pool_size": settings.concurrent_requests + settings.concurrent_long_requests + 2,
+            "max_overflow": 0,
+        }
     )
     engine = make_engine(settings.database_url, ping_idle_after_s=1.0, **pool)
 
@@ -97,7 +100,9 @@ def create_app(
         "rounds, imports and publications for this key",
     )
     add_exception_handlers(app, page_error=error_page)
-    app.add_middleware(Admission, settings.concurrent_requests)
+    app.add_middleware(
+        Admission, most=settings.concurrent_requests, most_long=settings.concurrent_long_requests
+    )
     app.add_middleware(
         BodyLimit,
         default_bytes=settings.max_request_bytes,

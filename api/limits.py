@@ -22,37 +22,60 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def is_import(path: str) -> bool:
+    """The routes that take whole files."""
+    return path.rstrip("/").endswith("/import")
+
+
+# What a long request's path ends with, by method: its work grows with a file or a round.
+LONG_ENDINGS = {
+    "POST": ("/import", "/publish"),
+    "GET": ("/result", "/report", "/export.xlsx"),
+}
+
+
+def is_long(method: str, path: str) -> bool:
+    """A request that may take seconds: an import, a publication, a round's result, report
+    or export."""
+    return path.rstrip("/").endswith(LONG_ENDINGS.get(method, ()))
+
+
 class Admission:
-    """ASGI middleware: at most `most` requests in the app at once, the others waiting their
-    turn in arrival order, holding nothing.
+    """ASGI middleware: at most `most` requests in the app at once, and `most_long` long ones
+    (`is_long`) besides, the others waiting their turn in arrival order, holding nothing.
 
     A sync route takes several trips to the threadpool (dependencies, the route, checking
     its response, the commit) and holds its database connection between them. Let in
     without a bound, requests once held every connection while waiting for a thread, as
     threads waited for a connection: 100 concurrent clients froze a server until its pool
-    timed out, with 500s. With at most `most` requests in, and a connection for each
-    (api/app.py), no request waits for a connection; and fewer threads contend for Python's
-    lock (at 32 clients, a request took twice the CPU it takes alone).
+    timed out, with 500s. With at most `most + most_long` requests in, and a connection for
+    each (api/app.py), no request waits for a connection; and fewer threads contend for
+    Python's lock (at 32 clients, a request took twice the CPU it takes alone).
+
+    Long requests have turns of their own: imports taking seconds each, as many as there are
+    turns, would otherwise queue every short request of the process behind them.
 
     A turn ends when the response starts: the transaction has ended by then (api/deps.py)
     and a slow reader of a large response holds no turn."""
 
-    def __init__(self, app: App, most: int) -> None:
+    def __init__(self, app: App, most: int, most_long: int) -> None:
         self.app = app
         self.turns = anyio.Semaphore(most, fast_acquire=True)
+        self.long_turns = anyio.Semaphore(most_long, fast_acquire=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await self.turns.acquire()
+        turns = self.long_turns if is_long(scope["method"], scope["path"]) else self.turns
+        await turns.acquire()
         held = True
 
         def release() -> None:
             nonlocal held
             if held:
                 held = False
-                self.turns.release()
+                turns.release()
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -73,7 +96,7 @@ class BodyLimit:
         self.app, self.default_bytes, self.import_bytes = app, default_bytes, import_bytes
 
     def limit_of(self, path: str) -> int:
-        return self.import_bytes if path.rstrip("/").endswith("/import") else self.default_bytes
+        return self.import_bytes if is_import(path) else self.default_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Python runs one thread at a time: 4 overlap their database waits, more only share the
     # CPU and lengthen every request (p99 of a page at 500/s: 8 gave 124-169 ms, 4 83-95 ms).
     concurrent_requests: int = Field(default=4, ge=1, le=100)
+    # Long requests (imports, publications, a round's result, report or export) take turns
+    # of their own, so that they never hold all of the above.
+    concurrent_long_requests: int = Field(default=2, ge=1, le=100)
     # A key is looked up in the database at most this often by each serve process, so a key
     # revoked on the command line or by another process still works this long (0: never
     # kept; services/access.py KeyCache).

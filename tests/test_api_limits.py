@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.limits import Admission, BodyLimit, Message
+import pytest
+
+from api.limits import Admission, BodyLimit, Message, is_long
 
 
 def run(messages: list[dict[str, Any]], limit: int) -> tuple[list[bytes], list[Message]]:
@@ -72,14 +74,15 @@ def test_admission_lets_in_at_most_its_number_and_each_in_turn() -> None:
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def main() -> list[list[Message]]:
-        admission = Admission(app, most=3)
+        admission = Admission(app, most=3, most_long=1)
         sent: list[list[Message]] = [[] for _ in range(30)]
 
         async def one(i: int) -> None:
             async def send(message: Message) -> None:
                 sent[i].append(message)
 
-            await admission({"type": "http", "path": str(i)}, receive_nothing, send)
+            scope = {"type": "http", "method": "GET", "path": str(i)}
+            await admission(scope, receive_nothing, send)
 
         await asyncio.gather(*(one(i) for i in range(30)))
         return sent
@@ -101,13 +104,72 @@ def test_admission_gives_the_turn_back_when_the_app_fails() -> None:
         raise RuntimeError("boom")
 
     async def main() -> int:
-        admission = Admission(failing, most=1)
+        admission = Admission(failing, most=1, most_long=1)
         failures = 0
         for _ in range(3):  # with the turn kept, the second call would wait for ever
             try:
-                await asyncio.wait_for(admission({"type": "http"}, None, None), 5)  # type: ignore[arg-type]
+                scope = {"type": "http", "method": "GET", "path": "/v1/units"}
+                await asyncio.wait_for(admission(scope, None, None), 5)  # type: ignore[arg-type]
             except RuntimeError:
                 failures += 1
         return failures
 
     assert asyncio.run(main()) == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "long"),
+    [
+        ("POST", "/v1/units/import", True),
+        ("POST", "/ui/households/import/", True),
+        ("POST", "/v1/rounds/7/publish", True),
+        ("GET", "/v1/rounds/7/result", True),
+        ("GET", "/ui/rounds/7/report", True),
+        ("GET", "/ui/rounds/7/export.xlsx", True),
+        ("GET", "/ui/units/import", False),  # the form, not the import
+        ("GET", "/v1/units", False),
+        ("POST", "/v1/units", False),
+        ("POST", "/v1/rounds", False),  # queued, solved by a worker
+    ],
+)
+def test_long_requests_are_imports_publications_and_whole_results(
+    method: str, path: str, long: bool
+) -> None:
+    assert is_long(method, path) is long
+
+
+async def receive_nothing() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def test_long_requests_never_hold_the_turns_of_short_ones() -> None:
+    """Admission(1, 1): an import holding the long turn does not keep a page out; a second
+    import waits for the first."""
+    release_import = asyncio.Event()
+    done: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"].endswith("/import"):
+            await release_import.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+        done.append(scope["path"])
+
+    async def request(admission: Admission, method: str, path: str) -> None:
+        async def send(message: Message) -> None:
+            pass
+
+        scope = {"type": "http", "method": method, "path": path}
+        await admission(scope, receive_nothing, send)
+
+    async def main() -> None:
+        admission = Admission(app, most=1, most_long=1)
+        first = asyncio.create_task(request(admission, "POST", "/v1/units/import"))
+        second = asyncio.create_task(request(admission, "POST", "/v1/households/import"))
+        await asyncio.wait_for(request(admission, "GET", "/v1/units"), 5)
+        assert done == ["/v1/units"]  # both imports still waiting
+        release_import.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+        assert done == ["/v1/units", "/v1/units/import", "/v1/households/import"]
+
+    asyncio.run(main())
