@@ -8,12 +8,15 @@ for the import routes, which take whole files."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
 
 from api.errors import PROBLEM, TYPE_BASE
+
+logger = logging.getLogger("housing_match.api")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,6 +43,16 @@ def is_long(method: str, path: str) -> bool:
     return path.rstrip("/").endswith(LONG_ENDINGS.get(method, ()))
 
 
+# A long response whose reader takes nothing for this long is abandoned: its turn (and the
+# database connection of a streamed result) must not be held for ever by a client that
+# stopped reading. A reader of a megabyte chunk then needs 17 kB/s.
+STALLED_AFTER_S = 60.0
+
+
+class ReaderStalled(Exception):
+    """The client stopped reading a long response."""
+
+
 class Admission:
     """ASGI middleware: at most `most` requests in the app at once, and `most_long` long ones
     (`is_long`) besides, the others waiting their turn in arrival order, holding nothing.
@@ -55,19 +68,25 @@ class Admission:
     Long requests have turns of their own: imports taking seconds each, as many as there are
     turns, would otherwise queue every short request of the process behind them.
 
-    A turn ends when the response starts: the transaction has ended by then (api/deps.py)
-    and a slow reader of a large response holds no turn."""
+    A short request's turn ends when its response starts: the transaction has ended by then
+    (api/deps.py) and a slow reader holds no turn. A long request's turn ends with its
+    response: a round's result streams from the database on a connection of its own, so
+    slow readers of results hold at most `most_long` connections, never the whole pool."""
 
-    def __init__(self, app: App, most: int, most_long: int) -> None:
+    def __init__(
+        self, app: App, most: int, most_long: int, stalled_after_s: float = STALLED_AFTER_S
+    ) -> None:
         self.app = app
         self.turns = anyio.Semaphore(most, fast_acquire=True)
         self.long_turns = anyio.Semaphore(most_long, fast_acquire=True)
+        self.stalled_after_s = stalled_after_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        turns = self.long_turns if is_long(scope["method"], scope["path"]) else self.turns
+        long = is_long(scope["method"], scope["path"])
+        turns = self.long_turns if long else self.turns
         await turns.acquire()
         held = True
 
@@ -78,12 +97,27 @@ class Admission:
                 turns.release()
 
         async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                release()
-            await send(message)
+            if not long:
+                if message["type"] == "http.response.start":
+                    release()
+                await send(message)
+                return
+            try:
+                with anyio.fail_after(self.stalled_after_s):
+                    await send(message)
+            except TimeoutError as error:
+                raise ReaderStalled from error
 
         try:
             await self.app(scope, receive, sending)
+        except ReaderStalled:
+            # The connection is closed unfinished: the client gets a truncated response.
+            logger.warning(
+                "%s %s: the client read nothing for %g s, response abandoned",
+                scope["method"],
+                scope["path"],
+                self.stalled_after_s,
+            )
         finally:
             release()
 

@@ -173,3 +173,68 @@ def test_long_requests_never_hold_the_turns_of_short_ones() -> None:
         assert done == ["/v1/units", "/v1/units/import", "/v1/households/import"]
 
     asyncio.run(main())
+
+
+def test_a_long_request_keeps_its_turn_until_its_response_ends() -> None:
+    """A result streamed to a slow reader holds a database connection: its turn is given
+    back with the last chunk, so that slow readers never hold more than the long turns.
+    A short request's turn is given back when its response starts."""
+    reader_done = asyncio.Event()
+    entered: list[str] = []
+    done: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        if scope["path"].endswith("/result"):
+            await reader_done.wait()  # the client reads slowly
+        await send({"type": "http.response.body", "body": b"}"})
+        done.append(scope["path"])
+
+    async def request(admission: Admission, path: str) -> None:
+        async def send(message: Message) -> None:
+            pass
+
+        await admission({"type": "http", "method": "GET", "path": path}, receive_nothing, send)
+
+    async def main() -> None:
+        admission = Admission(app, most=1, most_long=1)
+        first = asyncio.create_task(request(admission, "/v1/rounds/1/result"))
+        await asyncio.sleep(0.01)  # the first result is streaming
+        second = asyncio.create_task(request(admission, "/v1/rounds/2/result"))
+        await asyncio.wait_for(request(admission, "/v1/units"), 5)
+        await asyncio.sleep(0.01)
+        assert done == ["/v1/units"]
+        # the second result waits for the long turn, though the first's response started
+        assert entered == ["/v1/rounds/1/result", "/v1/units"]
+        reader_done.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+        assert done == ["/v1/units", "/v1/rounds/1/result", "/v1/rounds/2/result"]
+
+    asyncio.run(main())
+
+
+def test_a_long_response_nobody_reads_is_abandoned_and_its_turn_given_back() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        await send({"type": "http.response.body", "body": b"}"})
+
+    async def main() -> list[str]:
+        admission = Admission(app, most=1, most_long=1, stalled_after_s=0.05)
+        sent: list[str] = []
+
+        async def stalled(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                await asyncio.Event().wait()  # the client's window stays shut
+
+        async def reading(message: Message) -> None:
+            sent.append(message["type"])
+
+        scope = {"type": "http", "method": "GET", "path": "/v1/rounds/1/result"}
+        await asyncio.wait_for(admission(scope, receive_nothing, stalled), 5)
+        await asyncio.wait_for(admission(scope, receive_nothing, reading), 5)  # the turn is free
+        return sent
+
+    assert asyncio.run(main()) == ["http.response.start", *["http.response.body"] * 2]
