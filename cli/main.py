@@ -321,20 +321,19 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from cli.serving import serve_processes, settled
 
     settings = _settings(database_url)
     _require_current_schema(settings.database_url)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(settled(create_app(settings)), host=host, port=port)
         return
     if settings.database_url.startswith("sqlite"):
         err.print("several server processes need PostgreSQL (SQLite has one writer)")
         raise typer.Exit(2)
-    from cli.serving import serve_processes
-
     # Each process builds its own app from the environment (DATABASE_URL comes first).
     os.environ["DATABASE_URL"] = settings.database_url
-    serve_processes("api.app:create_app", host, port, workers)
+    serve_processes("cli.serving:app_of_process", host, port, workers)
 
 
 @app.command()
