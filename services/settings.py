@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     expensive_requests_per_minute: int = 20  # rounds, imports, publishing, per key, then 429
     # Requests a serve process works on at once; the others wait their turn (api/limits.py).
     # Python runs one thread at a time: 4 overlap their database waits, more only share the
-    # CPU and lengthen every request (p99 of a page at 500/s: 8 gave 124-169 ms, 4 83-95 ms).
+    # CPU and lengthen every request (a page at 500/s, 2 processes: p50 11-12 ms and p99
+    # 46-48 ms with 8, 7 ms and 36 ms with 4).
     concurrent_requests: int = Field(default=4, ge=1, le=100)
     # Long requests (imports, publications, a round's result, report or export) take turns
     # of their own, so that they never hold all of the above.
