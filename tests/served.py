@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.orm import Session
 
 from models import ApiRole, Landlord, migrate
 from models.db import make_engine, session_factory
@@ -36,6 +37,19 @@ class Served:
     processes: int = 1  # serve --workers
     url: str = ""
     process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def of(cls, database_url: str, session: Session, processes: int = 1) -> Served:
+        """To serve `database_url`, with a key of Dome Habitat (a landlord already there)
+        and a coordinator's, made in `session`."""
+        landlord = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
+        coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
+        return cls(
+            database_url,
+            {"Authorization": f"Bearer {landlord}"},
+            {"Authorization": f"Bearer {coordinator}"},
+            processes=processes,
+        )
 
     def start(self) -> None:
         port = free_port()
@@ -90,15 +104,8 @@ def served_on_postgresql(tmp_path: Path, processes: int = 1) -> Iterator[Served]
         with session_factory(engine)() as session, session.begin():
             session.add(Landlord(name="Dome Habitat"))
             session.flush()
-            token = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
-            coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
+            server = Served.of(database.url, session, processes)
         engine.dispose()
-        server = Served(
-            database.url,
-            {"Authorization": f"Bearer {token}"},
-            {"Authorization": f"Bearer {coordinator}"},
-            processes=processes,
-        )
         try:
             server.start()
             yield server

@@ -16,10 +16,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from models import ApiRole, Household, migrate
+from models import Household, migrate
 from models.db import make_engine, session_factory
 from services import templates
-from services.access import create_key
 from services.geocoding import GazetteerGeocoder, load_gazetteer
 from services.imports import load_fixtures
 from services.settings import Settings
@@ -45,14 +44,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     geocoder = GazetteerGeocoder(load_gazetteer(settings.gazetteer_path))
     with session_factory(engine)() as session, session.begin():
         load_fixtures(session, settings.fixtures_dir, geocoder)
-        landlord = create_key(session, ApiRole.LANDLORD, "dome", "Dome Habitat")[1]
-        coordinator = create_key(session, ApiRole.COORDINATOR, "prefecture")[1]
+        server = Served.of(database.url, session)
     engine.dispose()
-    server = Served(
-        database.url,
-        {"Authorization": f"Bearer {landlord}"},
-        {"Authorization": f"Bearer {coordinator}"},
-    )
     server.start()
     try:
         yield server
