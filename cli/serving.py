@@ -27,12 +27,13 @@ from uvicorn.supervisors import Multiprocess
 App = TypeVar("App")
 
 
-def bound_socket(host: str, port: int) -> socket.socket:
-    """A socket listening on host:port beside those of the other processes."""
+def bound_socket(host: str, port: int, shared: bool = True) -> socket.socket:
+    """A socket bound to host:port; `shared`, beside those of the other processes."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -75,7 +76,9 @@ def serve_processes(app: str, host: str, port: int, processes: int) -> None:
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=processes)
     logger = logging.getLogger("uvicorn.error")
     try:
-        bound_socket(host, port).close()  # the port is free: say so once, here
+        # Unshared, this fails if anything listens there, another `serve` too: with
+        # SO_REUSEPORT alone, a second server would silently take half the connections.
+        bound_socket(host, port, shared=False).close()
     except OSError as error:
         logger.error(error)
         raise SystemExit(STARTUP_FAILURE) from None

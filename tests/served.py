@@ -3,6 +3,7 @@ its own."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -66,6 +67,7 @@ class Served:
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: `kill` reaches every process
         )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -80,9 +82,11 @@ class Served:
             time.sleep(0.1)
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown, no rollback by the server, no flush."""
+        """SIGKILL to every process of the server (with --workers, the supervisor's children
+        would outlive it): no shutdown, no rollback by the server, no flush."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
 
@@ -111,7 +115,6 @@ def served_on_postgresql(tmp_path: Path, processes: int = 1) -> Iterator[Served]
             yield server
         finally:
             if server.process is not None:
-                server.process.kill()
-                server.process.wait()
+                server.kill()
     finally:
         database.drop()

@@ -50,9 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     try:
         yield server
     finally:
-        assert server.process is not None
-        server.process.kill()
-        server.process.wait()
+        server.kill()
 
 
 def households_workbook() -> bytes:

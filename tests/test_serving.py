@@ -7,6 +7,7 @@ import gc
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -77,6 +78,17 @@ def test_each_process_listens_on_its_own_socket_and_gets_its_share(tmp_path: Pat
             for connection in connections:
                 connection.close()
         assert httpx.get(f"{served.url}/healthz").status_code == 200
+
+        # A second server on the same port is refused, not let in beside the first.
+        second = subprocess.run(
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", "2"],
+            env=os.environ | {"DATABASE_URL": served.database_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode != 0
+        assert "address already in use" in second.stderr.lower(), second.stderr
 
 
 def test_what_lives_when_an_app_is_settled_is_out_of_the_collectors_sight() -> None:
