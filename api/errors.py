@@ -229,6 +229,11 @@ def add_exception_handlers(app: FastAPI, page_error: PageError | None = None) ->
     app.add_middleware(UnexpectedErrors)
 
 
+class ReaderStalled(Exception):
+    """The client read nothing of a long response for too long (api/limits.py): the response
+    is abandoned, the connection closed unfinished."""
+
+
 class UnexpectedErrors:
     """A bare 500 problem for an error no handler took. A middleware rather than an exception
     handler: Starlette re-raises after calling a handler for Exception, and the server would
@@ -252,6 +257,8 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, sending)
+        except ReaderStalled:
+            logger.warning("%s %s: the client stopped reading", scope["method"], scope["path"])
         except Exception as error:
             logger.error(
                 "unexpected %s on %s %s", type(error).__name__, scope["method"], scope["path"]

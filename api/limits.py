@@ -8,15 +8,12 @@ for the import routes, which take whole files."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
 
-from api.errors import PROBLEM, TYPE_BASE
-
-logger = logging.getLogger("housing_match.api")
+from api.errors import PROBLEM, TYPE_BASE, ReaderStalled
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,10 +44,6 @@ def is_long(method: str, path: str) -> bool:
 # database connection of a streamed result) must not be held for ever by a client that
 # stopped reading. A reader of a megabyte chunk then needs 17 kB/s.
 STALLED_AFTER_S = 60.0
-
-
-class ReaderStalled(Exception):
-    """The client stopped reading a long response."""
 
 
 class Admission:
@@ -110,14 +103,6 @@ class Admission:
 
         try:
             await self.app(scope, receive, sending)
-        except ReaderStalled:
-            # The connection is closed unfinished: the client gets a truncated response.
-            logger.warning(
-                "%s %s: the client read nothing for %g s, response abandoned",
-                scope["method"],
-                scope["path"],
-                self.stalled_after_s,
-            )
         finally:
             release()
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.errors import ReaderStalled, UnexpectedErrors
 from api.schemas import HOUSEHOLD_EXAMPLE
 from tests.api import assert_problem, auth
 
@@ -56,3 +59,26 @@ def test_a_bad_cursor_is_named_as_the_query_parameter_it_is(
 ) -> None:
     response = client.get("/v1/units?cursor=nonsense", headers=auth(keys, "dome"))
     assert assert_problem(response, 422)["errors"][0]["field"] == "query.cursor"
+
+
+def test_a_client_that_stopped_reading_is_a_warning_and_its_response_is_cut(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A long response abandoned (api/limits.py) is no bug: no error logged, no second
+    response after the first started."""
+    sent: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ReaderStalled
+
+    async def send(message: Any) -> None:
+        sent.append(message["type"])
+
+    scope = {"type": "http", "method": "GET", "path": "/v1/rounds/1/result"}
+    with caplog.at_level(logging.WARNING, logger="housing_match.api"):
+        asyncio.run(UnexpectedErrors(app)(scope, None, send))  # type: ignore[arg-type]
+    assert sent == ["http.response.start"]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "GET /v1/rounds/1/result: the client stopped reading")
+    ]

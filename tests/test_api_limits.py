@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from api.errors import ReaderStalled
 from api.limits import Admission, BodyLimit, Message, is_long
 
 
@@ -233,7 +234,8 @@ def test_a_long_response_nobody_reads_is_abandoned_and_its_turn_given_back() -> 
             sent.append(message["type"])
 
         scope = {"type": "http", "method": "GET", "path": "/v1/rounds/1/result"}
-        await asyncio.wait_for(admission(scope, receive_nothing, stalled), 5)
+        with pytest.raises(ReaderStalled):  # for UnexpectedErrors to log (tests/test_api_errors)
+            await asyncio.wait_for(admission(scope, receive_nothing, stalled), 5)
         await asyncio.wait_for(admission(scope, receive_nothing, reading), 5)  # the turn is free
         return sent
 
